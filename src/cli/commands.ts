@@ -1,0 +1,4 @@
+import type { RegisterCommand } from './host.ts';
+
+/** Every subcommand, in the order `--help` lists them. */
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,40 @@
+/** The names accepted by `--backend` / `AWS_VAULT_BACKEND`. */
+export type BackendName = 'keychain' | 'wincred' | 'secret-service' | 'file' | 'pass' | 'memory';
+
+/**
+ * One place that keeps secrets by key. Values are opaque strings (the typed
+ * stores put JSON in them); keys are the aws-vault item keys, e.g. a profile
+ * name or `sts.GetSessionToken,cHJvZA,,1700000000`.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  /** The value stored under `key`, or undefined when there is none. */
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` under `key`, replacing any earlier value, atomically. */
+  set(key: string, value: string): Promise<void>;
+  /** Removes `key`; removing a key that is not there is not an error. */
+  remove(key: string): Promise<void>;
+  /** Every key stored. */
+  keys(): Promise<string[]>;
+}
+
+/** Options that choose and open a backend (global flags and env, resolved). */
+export interface BackendOptions {
+  /** Explicit choice (`--backend`, `AWS_VAULT_BACKEND`); undefined picks the platform default. */
+  backend?: BackendName;
+  /** macOS keychain name (default `aws-vault`). */
+  keychainName?: string;
+  /** Secret Service collection (default: the user's default collection). */
+  secretServiceCollection?: string;
+  /** File backend folder (default `~/.awsvault/keys`). */
+  fileDir: string;
+  /** File backend passphrase from `AWS_VAULT_FILE_PASSPHRASE`. */
+  filePassphrase?: string;
+  /** Asks for the file passphrase on the TTY; undefined when there is no TTY. */
+  promptPassphrase?: (message: string) => Promise<string>;
+  passDir?: string;
+  passCmd?: string;
+  passPrefix?: string;
+  /** Receives debug lines (never a secret). */
+  debug: (line: string) => void;
+}
