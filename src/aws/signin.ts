@@ -1,0 +1,168 @@
+import type { Credentials } from '../credentials/types.ts';
+
+/** An AWS partition's console sign-in and console hosts. */
+export interface Partition {
+  id: 'aws' | 'aws-cn' | 'aws-us-gov';
+  /** Host of the federation endpoint (`signin.aws.amazon.com`). */
+  signinHost: string;
+  /** Console domain; the regional console is `REGION.<consoleDomain>`. */
+  consoleDomain: string;
+}
+
+const PARTITIONS: Record<Partition['id'], Partition> = {
+  aws: { id: 'aws', signinHost: 'signin.aws.amazon.com', consoleDomain: 'console.aws.amazon.com' },
+  'aws-cn': {
+    id: 'aws-cn',
+    signinHost: 'signin.amazonaws.cn',
+    consoleDomain: 'console.amazonaws.cn',
+  },
+  'aws-us-gov': {
+    id: 'aws-us-gov',
+    signinHost: 'signin.amazonaws-us-gov.com',
+    consoleDomain: 'console.amazonaws-us-gov.com',
+  },
+};
+
+/**
+ * The partition of a region (`cn-north-1` -> aws-cn, `us-gov-west-1` ->
+ * aws-us-gov) or, when no region is known, of an ARN (`arn:aws-cn:...`).
+ */
+export function partitionFor(region?: string, arn?: string): Partition {
+  if (region !== undefined && region !== '') {
+    if (region.startsWith('cn-')) return PARTITIONS['aws-cn'];
+    if (region.startsWith('us-gov-')) return PARTITIONS['aws-us-gov'];
+    return PARTITIONS.aws;
+  }
+  const fromArn = arn?.split(':')[1];
+  if (fromArn === 'aws-cn' || fromArn === 'aws-us-gov') return PARTITIONS[fromArn];
+  return PARTITIONS.aws;
+}
+
+/**
+ * The federation endpoint of a partition, `https://signin.aws.amazon.com/federation`.
+ * `override` (from `AWS_ENDPOINT_URL_SIGNIN`) replaces its scheme and host
+ * (and any path prefix), so tests and private endpoints can stand in.
+ */
+export function federationUrl(partition: Partition, override?: string): string {
+  if (override !== undefined && override !== '') {
+    return `${override.replace(/\/+$/, '')}/federation`;
+  }
+  return `https://${partition.signinHost}/federation`;
+}
+
+/**
+ * The console page to land on: the regional console home, or `path` (e.g.
+ * `s3/home`, `/ec2/v2/home`) on the regional console, with `?region=`. A
+ * path that already carries a query keeps it. Without a region, the global
+ * console.
+ */
+export function consoleDestination(partition: Partition, region?: string, path?: string): string {
+  const cleanPath = (path ?? '').replace(/^\/+/, '');
+  if (region === undefined || region === '') {
+    return `https://${partition.consoleDomain}/${cleanPath}`;
+  }
+  const base = `https://${region}.${partition.consoleDomain}`;
+  const page = cleanPath === '' ? 'console/home' : cleanPath;
+  const separator = page.includes('?') ? '&' : '?';
+  return `${base}/${page}${separator}region=${encodeURIComponent(region)}`;
+}
+
+/** The final sign-in URL: `FEDERATION?Action=login&Issuer=aws-vault&Destination=...&SigninToken=...`. */
+export function loginUrl(federation: string, destination: string, signinToken: string): string {
+  const query = new URLSearchParams({
+    Action: 'login',
+    Issuer: 'aws-vault',
+    Destination: destination,
+    SigninToken: signinToken,
+  });
+  return `${federation}?${query.toString()}`;
+}
+
+/** Error from the federation endpoint; its message never contains the credentials sent. */
+export class SigninTokenError extends Error {
+  override name = 'SigninTokenError';
+  readonly status: number | undefined;
+  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+export interface SigninTokenRequest {
+  federationUrl: string;
+  credentials: Credentials;
+  /**
+   * Console session length in seconds (900..43200). Only valid for role
+   * credentials; federation-token sessions last as long as the token.
+   */
+  sessionDuration?: number;
+  /** Gives up after this many milliseconds (default 15s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Exchanges temporary credentials for a console sign-in token at the
+ * federation endpoint (`Action=getSigninToken`). The token is a bearer
+ * credential: callers must not log it.
+ */
+export async function requestSigninToken(request: SigninTokenRequest): Promise<string> {
+  const { credentials } = request;
+  if (credentials.sessionToken === undefined || credentials.sessionToken === '') {
+    throw new SigninTokenError(
+      'the console sign-in needs temporary credentials (a session token); long-term keys must go through GetFederationToken first',
+    );
+  }
+  const params = new URLSearchParams({ Action: 'getSigninToken' });
+  if (request.sessionDuration !== undefined) {
+    params.set('SessionDuration', String(request.sessionDuration));
+  }
+  params.set(
+    'Session',
+    JSON.stringify({
+      sessionId: credentials.accessKeyId,
+      sessionKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    }),
+  );
+  const endpoint = request.federationUrl;
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint}?${params.toString()}`, {
+      method: 'GET',
+      redirect: 'error',
+      signal: AbortSignal.timeout(request.timeoutMs ?? 15_000),
+      headers: { accept: 'application/json' },
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? describeFetchFailure(error) : String(error);
+    throw new SigninTokenError(`cannot reach the federation endpoint ${endpoint}: ${reason}`);
+  }
+  const body = await response.text();
+  if (!response.ok) {
+    // The body of an error is a short HTML/text message; it never echoes the session.
+    const detail = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    throw new SigninTokenError(
+      `the federation endpoint ${endpoint} refused the sign-in token request (HTTP ${response.status}${detail ? `: ${detail}` : ''})`,
+      response.status,
+    );
+  }
+  let token: unknown;
+  try {
+    token = (JSON.parse(body) as { SigninToken?: unknown }).SigninToken;
+  } catch {
+    token = undefined;
+  }
+  if (typeof token !== 'string' || token === '') {
+    throw new SigninTokenError(
+      `the federation endpoint ${endpoint} answered without a SigninToken`,
+      response.status,
+    );
+  }
+  return token;
+}
+
+function describeFetchFailure(error: Error): string {
+  if (error.name === 'TimeoutError') return 'timed out';
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? error.message;
+}

@@ -1,0 +1,220 @@
+// The only importer of @aws-sdk/client-sso and @aws-sdk/client-sso-oidc;
+// both are loaded lazily, on the first call that needs the network.
+import type { Credentials } from '../credentials/types.ts';
+
+/** A registered public OIDC client (valid ~90 days). */
+export interface OidcClient {
+  clientId: string;
+  clientSecret: string;
+  expiresAt: Date;
+}
+
+/** A started device authorization: what the user must approve. */
+export interface DeviceAuthorization {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string;
+  /** Seconds the device code stays valid. */
+  expiresIn: number;
+  /** Seconds between polls (the server's choice; 5 when absent). */
+  interval: number;
+}
+
+/** An SSO access token from CreateToken. */
+export interface OidcTokenResult {
+  accessToken: string;
+  expiresAt: Date;
+  refreshToken?: string;
+}
+
+/** The SSO and SSO-OIDC calls aws-vault makes; injectable for tests. */
+export interface SsoApi {
+  registerClient(input: { clientName: string; scopes?: string[] }): Promise<OidcClient>;
+  startDeviceAuthorization(input: {
+    client: OidcClient;
+    startUrl: string;
+  }): Promise<DeviceAuthorization>;
+  /** Polls for the device code's token (throws `AuthorizationPendingException` while pending). */
+  createTokenFromDeviceCode(input: {
+    client: OidcClient;
+    deviceCode: string;
+  }): Promise<OidcTokenResult>;
+  createTokenFromRefreshToken(input: {
+    client: OidcClient;
+    refreshToken: string;
+  }): Promise<OidcTokenResult>;
+  getRoleCredentials(input: {
+    accessToken: string;
+    accountId: string;
+    roleName: string;
+  }): Promise<Credentials & { expiration: Date }>;
+}
+
+export interface SsoApiOptions {
+  /** `sso_region`. */
+  region: string;
+  /** Endpoint of the SSO-OIDC service (`AWS_ENDPOINT_URL_SSO_OIDC` etc.); undefined = AWS's. */
+  oidcEndpoint?: string;
+  /** Endpoint of the SSO portal service (`AWS_ENDPOINT_URL_SSO` etc.); undefined = AWS's. */
+  ssoEndpoint?: string;
+  /** Clock used to turn `expiresIn` into dates (tests move time). */
+  now?: () => number;
+}
+
+/**
+ * The error name of an SDK failure (`AuthorizationPendingException`,
+ * `UnauthorizedException`), or undefined for a non-service error.
+ */
+export function ssoErrorName(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { name?: unknown; Code?: unknown; error?: unknown };
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  if (typeof e.Code === 'string') return e.Code;
+  if (typeof e.error === 'string') return e.error;
+  return undefined;
+}
+
+/** HTTP status of an SDK failure, when there was a response. */
+export function ssoErrorStatus(error: unknown): number | undefined {
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+/** The real SsoApi over the AWS SDK v3 clients. */
+export function createSsoApi(options: SsoApiOptions): SsoApi {
+  const now = options.now ?? Date.now;
+  const common = {
+    region: options.region,
+    maxAttempts: 3,
+    // SSO-OIDC and the portal API are unsigned (bearer/token) calls.
+    credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+  };
+  let oidcClient: Promise<import('@aws-sdk/client-sso-oidc').SSOOIDCClient> | undefined;
+  const oidc = () =>
+    (oidcClient ??= import('@aws-sdk/client-sso-oidc').then(
+      (m) => new m.SSOOIDCClient({ ...common, endpoint: options.oidcEndpoint }),
+    ));
+  let portalClient: Promise<import('@aws-sdk/client-sso').SSOClient> | undefined;
+  const portal = () =>
+    (portalClient ??= import('@aws-sdk/client-sso').then(
+      (m) => new m.SSOClient({ ...common, endpoint: options.ssoEndpoint }),
+    ));
+  const toToken = (out: {
+    accessToken?: string;
+    expiresIn?: number;
+    refreshToken?: string;
+  }): OidcTokenResult => {
+    if (!out.accessToken) throw new Error('SSO-OIDC CreateToken returned no access token');
+    return {
+      accessToken: out.accessToken,
+      expiresAt: new Date(now() + (out.expiresIn ?? 3600) * 1000),
+      refreshToken: out.refreshToken || undefined,
+    };
+  };
+
+  return {
+    async registerClient({ clientName, scopes }) {
+      const [client, { RegisterClientCommand }] = await Promise.all([
+        oidc(),
+        import('@aws-sdk/client-sso-oidc'),
+      ]);
+      const out = await client.send(
+        new RegisterClientCommand({
+          clientName,
+          clientType: 'public',
+          scopes: scopes && scopes.length > 0 ? scopes : undefined,
+          // Refresh tokens are only issued to clients allowed the refresh grant.
+          grantTypes:
+            scopes && scopes.length > 0
+              ? ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']
+              : undefined,
+        }),
+      );
+      if (!out.clientId || !out.clientSecret) {
+        throw new Error('SSO-OIDC RegisterClient returned no client id or secret');
+      }
+      return {
+        clientId: out.clientId,
+        clientSecret: out.clientSecret,
+        expiresAt: new Date((out.clientSecretExpiresAt ?? now() / 1000 + 86400) * 1000),
+      };
+    },
+
+    async startDeviceAuthorization({ client, startUrl }) {
+      const [c, { StartDeviceAuthorizationCommand }] = await Promise.all([
+        oidc(),
+        import('@aws-sdk/client-sso-oidc'),
+      ]);
+      const out = await c.send(
+        new StartDeviceAuthorizationCommand({
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          startUrl,
+        }),
+      );
+      if (!out.deviceCode || !out.verificationUri) {
+        throw new Error('SSO-OIDC StartDeviceAuthorization returned no device code');
+      }
+      return {
+        deviceCode: out.deviceCode,
+        userCode: out.userCode ?? '',
+        verificationUri: out.verificationUri,
+        verificationUriComplete: out.verificationUriComplete ?? out.verificationUri,
+        expiresIn: out.expiresIn ?? 600,
+        interval: out.interval && out.interval > 0 ? out.interval : 5,
+      };
+    },
+
+    async createTokenFromDeviceCode({ client, deviceCode }) {
+      const [c, { CreateTokenCommand }] = await Promise.all([
+        oidc(),
+        import('@aws-sdk/client-sso-oidc'),
+      ]);
+      const out = await c.send(
+        new CreateTokenCommand({
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+          deviceCode,
+        }),
+      );
+      return toToken(out);
+    },
+
+    async createTokenFromRefreshToken({ client, refreshToken }) {
+      const [c, { CreateTokenCommand }] = await Promise.all([
+        oidc(),
+        import('@aws-sdk/client-sso-oidc'),
+      ]);
+      const out = await c.send(
+        new CreateTokenCommand({
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          grantType: 'refresh_token',
+          refreshToken,
+        }),
+      );
+      return toToken(out);
+    },
+
+    async getRoleCredentials({ accessToken, accountId, roleName }) {
+      const [c, { GetRoleCredentialsCommand }] = await Promise.all([
+        portal(),
+        import('@aws-sdk/client-sso'),
+      ]);
+      const out = await c.send(new GetRoleCredentialsCommand({ accessToken, accountId, roleName }));
+      const rc = out.roleCredentials;
+      if (!rc?.accessKeyId || !rc.secretAccessKey || !rc.sessionToken) {
+        throw new Error('SSO GetRoleCredentials returned no credentials');
+      }
+      return {
+        accessKeyId: rc.accessKeyId,
+        secretAccessKey: rc.secretAccessKey,
+        sessionToken: rc.sessionToken,
+        // Milliseconds since the epoch, as the portal API sends it.
+        expiration: new Date(rc.expiration ?? now() + 3600_000),
+      };
+    },
+  };
+}

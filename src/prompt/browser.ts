@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface OpenBrowserOptions {
+  env: NodeJS.ProcessEnv;
+  debug?: (line: string) => void;
+}
+
+/**
+ * Opens `url` in the user's browser. `BROWSER` (a `:`-separated list of
+ * commands, `%s` standing for the URL, as xdg-open reads it) wins; otherwise
+ * the `open` package picks the platform's opener. Resolves false when no
+ * browser could be started, so the caller can print the URL instead.
+ */
+export async function openBrowser(url: string, options: OpenBrowserOptions): Promise<boolean> {
+  const debug = options.debug ?? (() => {});
+  const fromEnv = options.env.BROWSER;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    for (const entry of fromEnv.split(':')) {
+      const command = entry.trim();
+      if (command === '') continue;
+      if (await runBrowserCommand(command, url, options.env)) {
+        debug(`opened the browser with $BROWSER entry "${command.split(/\s+/)[0]}"`);
+        return true;
+      }
+    }
+    debug('no $BROWSER entry could be started');
+    return false;
+  }
+  try {
+    const { default: open } = await import('open');
+    const child = await open(url, { wait: false });
+    // open resolves once the opener is spawned; an opener that is missing
+    // (no xdg-open on a server) reports through 'error'.
+    return await new Promise<boolean>((resolve) => {
+      let settled = false;
+      const done = (ok: boolean) => {
+        if (!settled) {
+          settled = true;
+          resolve(ok);
+        }
+      };
+      child.once('error', () => done(false));
+      child.once('exit', (code) => done(code === 0 || code === null));
+      setTimeout(() => done(true), 1_500).unref();
+    });
+  } catch (error) {
+    debug(`could not open a browser: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+}
+
+/** Runs one `$BROWSER` entry with the URL, detached; true when it started and did not fail at once. */
+function runBrowserCommand(command: string, url: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const words = command.split(/\s+/).filter((w) => w !== '');
+  const hasPlaceholder = words.some((w) => w.includes('%s'));
+  const args = hasPlaceholder
+    ? words.slice(1).map((w) => w.replaceAll('%s', url))
+    : [...words.slice(1), url];
+  const file = words[0];
+  if (file === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok);
+      }
+    };
+    const child = spawn(file, args, { env, stdio: 'ignore', detached: true });
+    child.once('error', () => done(false));
+    child.once('exit', (code) => done(code === 0));
+    // A graphical browser keeps running: consider it started.
+    setTimeout(() => done(true), 1_500).unref();
+    child.unref();
+  });
+}
+
+/** A one-time loopback address that redirects to a secret URL. */
+export interface LoopbackRedirect {
+  /** `http://127.0.0.1:PORT/<random>`: safe to pass on a command line. */
+  url: string;
+  /** Resolves true once the browser followed it, false after `timeoutMs`. */
+  followed: Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * Serves `target` once, as a redirect from a random loopback path, so a URL
+ * that carries a bearer token (the console `SigninToken`) is handed to the
+ * browser over HTTP instead of in the browser's argv, where any local user
+ * could read it. The server answers only the one path, once, then closes.
+ */
+export async function loopbackRedirect(
+  target: string,
+  timeoutMs: number,
+): Promise<LoopbackRedirect> {
+  const secretPath = `/${randomBytes(32).toString('base64url')}`;
+  let resolveFollowed: (value: boolean) => void = () => {};
+  const followed = new Promise<boolean>((resolve) => {
+    resolveFollowed = resolve;
+  });
+  const server = createServer((req, res) => {
+    const hostOk = /^(127\.0\.0\.1|localhost):\d+$/.test(req.headers.host ?? '');
+    if (req.method !== 'GET' || req.url !== secretPath || !hostOk) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    res
+      .writeHead(302, {
+        location: target,
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      })
+      .end();
+    finish(true);
+  });
+  const timer = setTimeout(() => finish(false), timeoutMs);
+  const finish = (ok: boolean) => {
+    clearTimeout(timer);
+    server.close();
+    server.closeAllConnections?.();
+    resolveFollowed(ok);
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}${secretPath}`, followed, close: () => finish(false) };
+}
