@@ -1,0 +1,172 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Credentials } from '../credentials/types.ts';
+import { CredentialCache } from './credentialCache.ts';
+import {
+  closeServer,
+  jsonMessage,
+  listen,
+  pathOf,
+  publicMessage,
+  rfc3339,
+  send,
+  servedExpiration,
+} from './http.ts';
+import type { RunningServer, ServerOptions } from './types.ts';
+
+const JSON_TYPE = 'application/json';
+const ROLE_PREFIX = '/role-arn/';
+/** Bounds the per-role caches a token holder can make us keep. */
+const MAX_ROLES = 100;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/** The ECS container-credentials document the SDKs and the AWS CLI read. */
+function renderEcsBody(credentials: Credentials, fetchedAt: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      AccessKeyId: credentials.accessKeyId,
+      SecretAccessKey: credentials.secretAccessKey,
+      Token: credentials.sessionToken ?? '',
+      Expiration: rfc3339(servedExpiration(credentials, fetchedAt)),
+    }),
+  );
+}
+
+/**
+ * Starts the ECS credential server (`exec --ecs-server`) on 127.0.0.1 on a
+ * random port. Only requests carrying the random token (compared in
+ * constant time) and addressed to the server's own loopback Host get
+ * credentials. Unless `lazy`, the credentials are fetched before this
+ * resolves, so a failure is reported before the child starts.
+ */
+export async function startEcsServer(opts: ServerOptions): Promise<RunningServer> {
+  const { debug } = opts;
+  const token = randomBytes(32).toString('base64url');
+  const expectedToken = Buffer.from(token);
+  const cache = new CredentialCache({
+    provider: opts.provider,
+    minTtl: opts.minTtl,
+    render: renderEcsBody,
+    now: opts.now,
+  });
+  const roleCaches = new Map<string, CredentialCache<Buffer>>();
+
+  if (!opts.lazy) {
+    debug('ecs server: fetching credentials before starting');
+    await cache.get();
+  }
+
+  let allowedHosts: Set<string> = new Set();
+
+  const reply = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    status: number,
+    body: Buffer | string,
+    extra?: Record<string, string>,
+  ) => {
+    send(res, status, JSON_TYPE, body, extra);
+    debug(`ecs server: ${req.method} ${path} ${status}`);
+  };
+
+  const tokenMatches = (header: string | undefined): boolean => {
+    if (header === undefined || header.length !== token.length) return false;
+    const given = Buffer.from(header);
+    return given.length === expectedToken.length && timingSafeEqual(given, expectedToken);
+  };
+
+  const serve = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    cacheFor: CredentialCache<Buffer>,
+  ) => {
+    const entry = cacheFor.peek();
+    if (entry !== undefined) {
+      reply(req, res, path, 200, entry.rendered);
+      return;
+    }
+    cacheFor.get().then(
+      (fresh) => reply(req, res, path, 200, fresh.rendered),
+      (error: unknown) => {
+        debug(`ecs server: refreshing credentials failed: ${publicMessage(error)}`);
+        reply(req, res, path, 500, jsonMessage(publicMessage(error)));
+      },
+    );
+  };
+
+  const roleCache = (roleArn: string): CredentialCache<Buffer> => {
+    let found = roleCaches.get(roleArn);
+    if (found === undefined) {
+      if (roleCaches.size >= MAX_ROLES) {
+        const oldest = roleCaches.keys().next().value;
+        if (oldest !== undefined) roleCaches.delete(oldest);
+      }
+      found = new CredentialCache({
+        provider: () => opts.assumeRole(roleArn),
+        minTtl: opts.minTtl,
+        render: renderEcsBody,
+        now: opts.now,
+      });
+      roleCaches.set(roleArn, found);
+    }
+    return found;
+  };
+
+  const server = createServer((req, res) => {
+    const path = pathOf(req);
+    const host = req.headers.host;
+    if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+      reply(req, res, path, 403, jsonMessage('invalid Host header'));
+      return;
+    }
+    const auth = req.headers.authorization;
+    if (!tokenMatches(auth)) {
+      reply(req, res, path, 403, jsonMessage('invalid Authorization token'));
+      return;
+    }
+    if (req.method !== 'GET') {
+      reply(req, res, path, 405, jsonMessage('method not allowed'), { Allow: 'GET' });
+      return;
+    }
+    if (path === '/') {
+      serve(req, res, path, cache);
+      return;
+    }
+    if (path.startsWith(ROLE_PREFIX)) {
+      let roleArn: string;
+      try {
+        roleArn = decodeURIComponent(path.slice(ROLE_PREFIX.length));
+      } catch {
+        roleArn = '';
+      }
+      if (!ROLE_ARN.test(roleArn)) {
+        reply(req, res, path, 400, jsonMessage('not a role ARN after /role-arn/'));
+        return;
+      }
+      serve(req, res, path, roleCache(roleArn));
+      return;
+    }
+    reply(req, res, path, 404, jsonMessage('not found; use / or /role-arn/ARN'));
+  });
+  // Clients such as the SDKs reuse connections; keep idle ones a while.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  const port = await listen(server, '127.0.0.1', 0);
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  debug(`ecs server: listening on 127.0.0.1:${port}`);
+
+  return {
+    env: {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: token,
+    },
+    async close() {
+      await closeServer(server);
+      debug('ecs server: stopped');
+    },
+  };
+}
