@@ -1,5 +1,17 @@
+import { registerAdd } from './add.ts';
+import { registerClear } from './clear.ts';
+import { registerCompletion } from './completion.ts';
+import { registerList } from './list.ts';
 import { registerProxy } from './proxy.ts';
+import { registerRemove } from './remove.ts';
 import type { RegisterCommand } from './host.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerProxy];
+export const commands: RegisterCommand[] = [
+  registerAdd,
+  registerList,
+  registerRemove,
+  registerClear,
+  registerCompletion,
+  registerProxy,
+];

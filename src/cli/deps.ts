@@ -121,3 +121,12 @@ export function profileNameArg(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('profile name must not be empty');
   return value;
 }
+
+/** The SSO start URL of a profile: its `sso_start_url`, or its `[sso-session]`'s. */
+export function ssoStartUrlOf(config: ConfigFile, profile: string): string | undefined {
+  const section = config.profileSection(profile);
+  if (!section) return undefined;
+  if (section.sso_start_url) return section.sso_start_url;
+  if (section.sso_session) return config.ssoSessionSection?.(section.sso_session)?.sso_start_url;
+  return undefined;
+}

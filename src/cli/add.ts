@@ -1,0 +1,128 @@
+import { Option } from 'commander';
+import type { Writable } from 'node:stream';
+import { UserError } from '../errors.ts';
+import type { Prompter } from '../prompt/interactive.ts';
+import { loadConfig, openVault, profileNameArg, promptFor } from './deps.ts';
+import type { RegisterCommand } from './host.ts';
+
+/** `add` flags, bound from argv. */
+export interface AddInput {
+  profileName: string;
+  /** Read the keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY instead of prompting. */
+  fromEnv: boolean;
+  /** Append `[profile P]` to the config file when it has no such profile. */
+  addConfig: boolean;
+}
+
+/** What `add` needs; the real config file, vault and terminal satisfy it. */
+export interface AddDeps {
+  env: NodeJS.ProcessEnv;
+  prompter: Prompter;
+  /** `source_profile` of the profile in the config, if it has one. */
+  sourceProfileOf(profile: string): string | undefined;
+  hasProfile(profile: string): boolean;
+  /** Appends `[profile P]` to the config file; returns the file's path. */
+  addProfile(profile: string): Promise<string>;
+  storeCredentials(profile: string, accessKeyId: string, secretAccessKey: string): Promise<void>;
+  /** Deletes the profile's cached sessions; returns how many. */
+  removeSessions(profile: string): Promise<number>;
+  stdout: Writable;
+  debug: (line: string) => void;
+}
+
+/**
+ * Stores a profile's long-term access key in the vault: from the prompt
+ * (secret hidden) or, with `--env`, from the environment. Cached sessions
+ * of the profile are deleted, as they belong to the old key.
+ */
+export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> {
+  const name = input.profileName;
+  const source = deps.sourceProfileOf(name);
+  if (source !== undefined && source !== '' && source !== name) {
+    throw new UserError(
+      `Your profile has a source_profile of ${source}, adding credentials to ${name} won't have any effect; ` +
+        `add them to "${source}" instead: aws-vault add ${source}`,
+    );
+  }
+
+  let accessKeyId: string;
+  let secretAccessKey: string;
+  if (input.fromEnv) {
+    accessKeyId = deps.env.AWS_ACCESS_KEY_ID?.trim() ?? '';
+    if (accessKeyId === '') throw new UserError('Missing value for AWS_ACCESS_KEY_ID');
+    secretAccessKey = deps.env.AWS_SECRET_ACCESS_KEY?.trim() ?? '';
+    if (secretAccessKey === '') throw new UserError('Missing value for AWS_SECRET_ACCESS_KEY');
+  } else {
+    accessKeyId = await deps.prompter.text('Enter Access Key ID: ');
+    if (accessKeyId === '') throw new UserError('the Access Key ID must not be empty');
+    secretAccessKey = await deps.prompter.secret('Enter Secret Access Key: ');
+    if (secretAccessKey === '') throw new UserError('the Secret Access Key must not be empty');
+  }
+
+  await deps.storeCredentials(name, accessKeyId, secretAccessKey);
+  deps.stdout.write(`Added credentials to profile ${goQuote(name)} in vault\n`);
+
+  const removed = await deps.removeSessions(name);
+  if (removed > 0) deps.stdout.write(`Deleted ${removed} existing sessions.\n`);
+
+  if (input.addConfig && !deps.hasProfile(name)) {
+    const path = await deps.addProfile(name);
+    deps.debug(`profile ${name}: added [profile ${name}] to ${path}`);
+  }
+}
+
+/** A string quoted like Go's `%q` for the printable text profile names are. */
+export function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+export const registerAdd: RegisterCommand = (program, host) => {
+  program
+    .command('add')
+    .description('Add credentials to the secure keystore.')
+    .argument('<profile>', 'Name of the profile', profileNameArg)
+    .option(
+      '--env',
+      'Read the credentials from the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+    )
+    .addOption(
+      new Option('--add-config', "Add a profile to ~/.aws/config if one doesn't exist (default)"),
+    )
+    .option('--no-add-config', 'Do not add a profile to ~/.aws/config')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ aws-vault add jonsmith                  # prompts for the access key (secret hidden)
+  $ AWS_ACCESS_KEY_ID=AKIA... AWS_SECRET_ACCESS_KEY=... aws-vault add --env jonsmith`,
+    )
+    .action(async (profile: string, opts: Record<string, boolean | undefined>, cmd) => {
+      await host.run(cmd, async (ctx) => {
+        const input: AddInput = {
+          profileName: profile,
+          fromEnv: opts.env === true,
+          addConfig: opts.addConfig !== false,
+        };
+        const config = await loadConfig(ctx);
+        const vault = await openVault(ctx);
+        await addCommand(input, {
+          env: ctx.env,
+          prompter: promptFor(
+            ctx,
+            'use --env to read the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+          ),
+          sourceProfileOf: (name) => config.profileSection(name)?.source_profile,
+          hasProfile: (name) => config.hasProfile(name),
+          addProfile: async (name) => {
+            await config.addProfile(name);
+            return config.path;
+          },
+          storeCredentials: (name, accessKeyId, secretAccessKey) =>
+            vault.credentials.set(name, { accessKeyId, secretAccessKey }),
+          removeSessions: (name) => vault.sessions.removeForProfile(name),
+          stdout: ctx.io.stdout,
+          debug: ctx.debug,
+        });
+      });
+    });
+};
