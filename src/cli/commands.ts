@@ -1,6 +1,9 @@
 import { registerAdd } from './add.ts';
 import { registerClear } from './clear.ts';
 import { registerCompletion } from './completion.ts';
+import { registerDirenv } from './direnv.ts';
+import { registerExec } from './exec.ts';
+import { registerExport } from './export.ts';
 import { registerList } from './list.ts';
 import { registerProxy } from './proxy.ts';
 import { registerRemove } from './remove.ts';
@@ -12,6 +15,9 @@ export const commands: RegisterCommand[] = [
   registerList,
   registerRemove,
   registerClear,
+  registerExec,
+  registerExport,
+  registerDirenv,
   registerCompletion,
   registerProxy,
 ];

@@ -1,0 +1,212 @@
+import { Option, type Command } from 'commander';
+import type { Credentials } from '../credentials/types.ts';
+import { UserError } from '../errors.ts';
+import { isDirectlyExecutable, replaceProcess, resolveCommand, runChild } from './childProcess.ts';
+import type { Context } from './context.ts';
+import {
+  addCredentialFlags,
+  assertNotNested,
+  credentialFlagsFrom,
+  credentialsForCommand,
+  needsMfaPrompt,
+  type CredentialFlags,
+} from './credentialsForCommand.ts';
+import { formatIso8601, formatJson } from './export.ts';
+import type { RegisterCommand } from './host.ts';
+
+/** What `exec` needs, bound from argv. */
+export interface ExecInput {
+  profile: string;
+  /** The command and its arguments; empty starts `$SHELL` (or `/bin/sh`). */
+  command: string[];
+  flags: CredentialFlags;
+  ecsServer: boolean;
+  ec2Server: boolean;
+  /** `--ec2-server-address HOST:PORT` (ext): implies `--ec2-server`. */
+  ec2ServerAddress?: string;
+  lazy: boolean;
+  /** `-j/--json`: print the credential_process document instead of running a command. */
+  json: boolean;
+}
+
+/** Variables removed from the child's environment before aws-vault sets its own. */
+export const UNSET_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_SECURITY_TOKEN',
+  'AWS_CREDENTIAL_FILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_PROFILE',
+  'AWS_SDK_LOAD_CONFIG',
+];
+
+/**
+ * The child's environment: `base` without the variables that would point an
+ * SDK elsewhere, plus `AWS_VAULT`, the region when known, and either the
+ * credentials or the credential server's variables.
+ */
+export function buildChildEnv(
+  base: NodeJS.ProcessEnv,
+  profile: string,
+  region: string | undefined,
+  from: { credentials: Credentials } | { server: Record<string, string> },
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of UNSET_VARIABLES) delete env[name];
+  env.AWS_VAULT = profile;
+  if (region) {
+    env.AWS_REGION = region;
+    env.AWS_DEFAULT_REGION = region;
+  }
+  if ('server' in from) {
+    Object.assign(env, from.server);
+    return env;
+  }
+  const creds = from.credentials;
+  env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+  if (creds.sessionToken) {
+    env.AWS_SESSION_TOKEN = creds.sessionToken;
+    env.AWS_SECURITY_TOKEN = creds.sessionToken;
+  }
+  if (creds.expiration) {
+    const expiry = formatIso8601(creds.expiration);
+    env.AWS_CREDENTIAL_EXPIRATION = expiry;
+    env.AWS_SESSION_EXPIRATION = expiry;
+  }
+  return env;
+}
+
+/** Refuses flag combinations the Go aws-vault refuses. */
+export function validateExecInput(input: ExecInput): void {
+  const server = input.ec2Server ? '--ec2-server' : input.ecsServer ? '--ecs-server' : undefined;
+  if (input.ec2Server && input.ecsServer) {
+    throw new UserError("Can't use --ec2-server with --ecs-server");
+  }
+  if (server && input.json) throw new UserError(`Can't use ${server} with --json`);
+  if (server && input.flags.noSession) throw new UserError(`Can't use ${server} with --no-session`);
+}
+
+/**
+ * Runs a command with the profile's credentials. Without a server, on POSIX,
+ * this process becomes the command (execve) and the function never returns;
+ * otherwise it resolves to the child's exit code.
+ */
+export async function execCommand(input: ExecInput, ctx: Context): Promise<number> {
+  assertNotNested(ctx.env);
+  validateExecInput(input);
+  const server = input.ec2Server ? 'ec2' : input.ecsServer ? 'ecs' : undefined;
+  const [commandName, ...args] =
+    input.command.length > 0 ? input.command : [ctx.env.SHELL || '/bin/sh'];
+
+  // Resolved before any credentials are fetched: a typo costs no MFA code.
+  const file = input.json ? '' : resolveCommand(commandName as string, ctx.env.PATH, ctx.cwd);
+
+  const { profile, provider, assumeRole } = await credentialsForCommand(
+    ctx,
+    input.profile,
+    input.flags,
+  );
+
+  if (input.json) {
+    ctx.io.stdout.write(formatJson(await provider()));
+    return 0;
+  }
+
+  if (server) {
+    const driver = ctx.globals.prompt ?? 'terminal';
+    if (driver === 'terminal' && needsMfaPrompt(profile)) {
+      throw new UserError(
+        `Can't use --prompt=terminal with --${server}-server: the command owns the terminal. ` +
+          'Specify a different prompt driver (--prompt=ykman|zenity|kdialog|osascript) or set mfa_process',
+      );
+    }
+    const servers = await import('../server/index.ts');
+    const options = {
+      provider,
+      assumeRole,
+      region: profile.region,
+      minTtl: profile.minTtl,
+      lazy: input.lazy,
+      debug: ctx.debug,
+    };
+    const running =
+      server === 'ecs'
+        ? await servers.startEcsServer(options)
+        : await servers.startEc2Server({ ...options, address: input.ec2ServerAddress });
+    ctx.debug(`exec: ${server} server started; child gets ${Object.keys(running.env).join(', ')}`);
+    const env = buildChildEnv(ctx.env, input.profile, profile.region, { server: running.env });
+    try {
+      ctx.debug(`exec: starting child ${file}`);
+      return await runChild(file, [commandName as string, ...args], env, ctx.debug);
+    } finally {
+      await running.close();
+    }
+  }
+
+  const credentials = await provider();
+  const env = buildChildEnv(ctx.env, input.profile, profile.region, { credentials });
+  ctx.debug(
+    `exec: child env sets AWS_VAULT${profile.region ? ', AWS_REGION, AWS_DEFAULT_REGION' : ''}, ` +
+      `AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY${credentials.sessionToken ? ', AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN' : ''}` +
+      `${credentials.expiration ? ', AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION' : ''}`,
+  );
+  if (process.platform !== 'win32' && isDirectlyExecutable(file)) {
+    ctx.debug(`exec: replacing aws-vault with ${file}`);
+    replaceProcess(file, [commandName as string, ...args], env);
+  }
+  ctx.debug(`exec: starting child ${file}`);
+  return runChild(file, [commandName as string, ...args], env, ctx.debug);
+}
+
+export const registerExec: RegisterCommand = (program: Command, host) => {
+  const cmd = program
+    .command('exec')
+    .description('Execute a command with AWS credentials')
+    .argument('<profile>', 'Name of the profile')
+    .argument('[cmd...]', 'Command to execute, defaults to $SHELL')
+    .passThroughOptions();
+  addCredentialFlags(cmd)
+    .addOption(
+      new Option(
+        '-j, --json',
+        'Output credentials in JSON that can be used by credential_process',
+      ).hideHelp(),
+    )
+    .option('-s, --server', 'Alias for --ecs-server')
+    .option(
+      '--ecs-server',
+      'Run an ECS credential server in the background for credentials (the SDK or app must support AWS_CONTAINER_CREDENTIALS_FULL_URI)',
+    )
+    .option('--ec2-server', 'Run an EC2 metadata server in the background for credentials')
+    .option(
+      '--ec2-server-address <host:port>',
+      'Run the EC2 metadata server on this loopback address instead of 169.254.169.254:80 (implies --ec2-server)',
+    )
+    .option('--lazy', 'When using --ecs-server, lazily fetch credentials')
+    .addOption(new Option('--debug').hideHelp())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ aws-vault exec prod -- aws s3 ls          # run a command with temporary credentials
+  $ aws-vault exec prod                       # start $SHELL with them
+  $ aws-vault exec --server prod -- ./job     # serve refreshed credentials for a long job`,
+    )
+    .action(async (profile: string, command: string[], opts: Record<string, unknown>) => {
+      if (opts.debug === true) program.setOptionValue('debug', true);
+      const address = typeof opts.ec2ServerAddress === 'string' ? opts.ec2ServerAddress : undefined;
+      const input: ExecInput = {
+        profile,
+        command,
+        flags: credentialFlagsFrom(opts),
+        ecsServer: opts.server === true || opts.ecsServer === true,
+        ec2Server: opts.ec2Server === true || address !== undefined,
+        ec2ServerAddress: address,
+        lazy: opts.lazy === true,
+        json: opts.json === true,
+      };
+      await host.run(cmd, (ctx) => execCommand(input, ctx));
+    });
+};
