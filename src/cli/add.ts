@@ -114,7 +114,7 @@ Examples:
           sourceProfileOf: (name) => config.profileSection(name)?.source_profile,
           hasProfile: (name) => config.hasProfile(name),
           addProfile: async (name) => {
-            await config.addProfile(name);
+            config.addProfile(name);
             return config.path;
           },
           storeCredentials: (name, accessKeyId, secretAccessKey) =>

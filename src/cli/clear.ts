@@ -55,7 +55,7 @@ Examples:
           removeSessionsFor: (name) => vault.sessions.removeForProfile(name),
           removeOidcTokenFor: async (name) => {
             const url = ssoStartUrlOf(await loadConfig(ctx), name);
-            if (url === undefined || !(await vault.oidcTokens.has(url))) return 0;
+            if (url === undefined || !(await vault.oidcTokens.list()).includes(url)) return 0;
             await vault.oidcTokens.remove(url);
             return 1;
           },

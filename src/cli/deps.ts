@@ -4,9 +4,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
-import type { CredentialStore } from '../keyring/CredentialStore.ts';
-import type { OidcTokenStore } from '../keyring/OidcTokenStore.ts';
-import type { SessionStore } from '../keyring/SessionStore.ts';
+import type { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
 import { terminalPrompter, type Prompter } from '../prompt/interactive.ts';
 import type { Context } from './context.ts';
 
@@ -62,13 +60,8 @@ export function openVault(ctx: Context): Promise<Vault> {
   let vault = vaults.get(ctx);
   if (!vault) {
     vault = (async () => {
-      const [{ openBackend }, { CredentialStore }, { SessionStore }, { OidcTokenStore }] =
-        await Promise.all([
-          import('../keyring/openBackend.ts'),
-          import('../keyring/CredentialStore.ts'),
-          import('../keyring/SessionStore.ts'),
-          import('../keyring/OidcTokenStore.ts'),
-        ]);
+      const [{ openBackend }, { CredentialStore, SessionStore, OidcTokenStore }] =
+        await Promise.all([import('../keyring/openBackend.ts'), import('../keyring/stores.ts')]);
       const backend = await openBackend(backendOptions(ctx));
       ctx.debug(`vault: using backend ${backend.name}`);
       return {

@@ -247,7 +247,7 @@ Examples:
           credentialProfiles: () => vault.credentials.profiles(),
           credentialsAddedAt: async (name) => (await vault.credentials.get(name))?.addedAt,
           sessions: () => vault.sessions.list(),
-          oidcStartUrls: () => vault.oidcTokens.startUrls(),
+          oidcStartUrls: () => vault.oidcTokens.list(),
           ...io(ctx),
         });
       });
