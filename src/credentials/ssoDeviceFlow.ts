@@ -111,10 +111,7 @@ async function presentVerification(
   );
 }
 
-function startSpinner(
-  stderr: Writable & { isTTY?: boolean },
-  userCode: string,
-): { stop(): void } {
+function startSpinner(stderr: Writable & { isTTY?: boolean }, userCode: string): { stop(): void } {
   if (!stderr.isTTY) return { stop() {} };
   let frame = 0;
   const draw = () => {

@@ -1,0 +1,95 @@
+// The only importer of @aws-sdk/client-iam, loaded lazily on the first call.
+import type { Credentials } from '../credentials/types.ts';
+
+/** An access key of the calling IAM user, as ListAccessKeys reports it. */
+export interface AccessKeyInfo {
+  accessKeyId: string;
+  status: string;
+  createDate?: Date;
+}
+
+/** The IAM calls `rotate` makes, acting as the user whose credentials signed them. */
+export interface IamApi {
+  /** The calling user's name (GetUser without a name). */
+  getUserName(): Promise<string>;
+  listAccessKeys(userName?: string): Promise<AccessKeyInfo[]>;
+  createAccessKey(userName?: string): Promise<{ accessKeyId: string; secretAccessKey: string }>;
+  deleteAccessKey(accessKeyId: string, userName?: string): Promise<void>;
+}
+
+export interface IamApiOptions {
+  credentials: Credentials;
+  /** The profile's region; IAM is global, so it only picks the partition's signing region. */
+  region?: string;
+  /** `AWS_ENDPOINT_URL_IAM` / `endpoint_url`; undefined = AWS's. */
+  endpoint?: string;
+  maxAttempts?: number;
+}
+
+/** IAM's signing region in the partition of `region`. */
+export function iamSigningRegion(region?: string): string {
+  if (region?.startsWith('cn-')) return 'cn-north-1';
+  if (region?.startsWith('us-gov-')) return 'us-gov-west-1';
+  return 'us-east-1';
+}
+
+/** The error code of an SDK failure (`AccessDenied`, `LimitExceeded`, `InvalidClientTokenId`). */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { name?: unknown; Code?: unknown };
+  if (typeof e.Code === 'string') return e.Code;
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  return undefined;
+}
+
+/** IAM through the AWS SDK v3, signed with `options.credentials`. */
+export function createIamApi(options: IamApiOptions): IamApi {
+  let clientPromise: Promise<import('@aws-sdk/client-iam').IAMClient> | undefined;
+  const sdk = () => import('@aws-sdk/client-iam');
+  const client = () =>
+    (clientPromise ??= sdk().then(
+      (m) =>
+        new m.IAMClient({
+          region: iamSigningRegion(options.region),
+          endpoint: options.endpoint,
+          maxAttempts: options.maxAttempts ?? 3,
+          credentials: {
+            accessKeyId: options.credentials.accessKeyId,
+            secretAccessKey: options.credentials.secretAccessKey,
+            sessionToken: options.credentials.sessionToken,
+          },
+        }),
+    ));
+
+  return {
+    async getUserName() {
+      const [c, m] = await Promise.all([client(), sdk()]);
+      const out = await c.send(new m.GetUserCommand({}));
+      const name = out.User?.UserName;
+      if (!name) throw new Error('IAM GetUser returned no user name');
+      return name;
+    },
+    async listAccessKeys(userName) {
+      const [c, m] = await Promise.all([client(), sdk()]);
+      const out = await c.send(new m.ListAccessKeysCommand({ UserName: userName }));
+      return (out.AccessKeyMetadata ?? []).flatMap((k) =>
+        k.AccessKeyId
+          ? [{ accessKeyId: k.AccessKeyId, status: k.Status ?? 'Active', createDate: k.CreateDate }]
+          : [],
+      );
+    },
+    async createAccessKey(userName) {
+      const [c, m] = await Promise.all([client(), sdk()]);
+      const out = await c.send(new m.CreateAccessKeyCommand({ UserName: userName }));
+      const key = out.AccessKey;
+      if (!key?.AccessKeyId || !key.SecretAccessKey) {
+        throw new Error('IAM CreateAccessKey returned no key');
+      }
+      return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    },
+    async deleteAccessKey(accessKeyId, userName) {
+      const [c, m] = await Promise.all([client(), sdk()]);
+      await c.send(new m.DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }));
+    },
+  };
+}
