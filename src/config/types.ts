@@ -8,6 +8,10 @@ export interface ProfileConfig {
   name: string;
   /** The config file it came from (for error messages). */
   file: string;
+  /** True when the file has a section for it; false for a profile that only exists in the vault. */
+  inFile?: boolean;
+  /** 1-based line of the profile's section header, when it has one. */
+  line?: number;
   region?: string;
   mfaSerial?: string;
   mfaProcess?: string;
@@ -32,6 +36,10 @@ export interface ProfileConfig {
   stsRegionalEndpoints?: 'legacy' | 'regional';
   /** `endpoint_url` of the profile (applies to every service). */
   endpointUrl?: string;
+  /** `ignore_configured_endpoint_urls = true`: use no configured endpoint (the env variable of that name beats it). */
+  ignoreConfiguredEndpointUrls?: boolean;
+  /** Name of the `[services NAME]` section the profile uses (`services = NAME`). */
+  services?: string;
   /** Per-service endpoints from the profile's `[services NAME]` section, keyed by service id (`sts`, `iam`, `sso`, `sso_oidc`). */
   serviceEndpoints: Record<string, string>;
   sessionTags: Record<string, string>;

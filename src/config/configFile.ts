@@ -1,0 +1,240 @@
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError } from './errors.ts';
+import { parseConfigText, type ParsedSection } from './parseConfigText.ts';
+
+/** A section's keys (lower-cased) and values as written (inline comments removed). */
+export type SectionValues = Record<string, string>;
+
+/**
+ * `~/.aws/config` (or `AWS_CONFIG_FILE`) as read from disk. A missing file
+ * reads as an empty config. Lookups are by profile name as the user writes it
+ * on the command line (`prod`, `default`).
+ */
+export class ConfigFile {
+  /** The file's path (it may not exist yet). */
+  readonly path: string;
+  #sections: ParsedSection[] = [];
+
+  constructor(path: string, text: string) {
+    this.path = path;
+    this.#sections = parseConfigText(text, path).sections;
+  }
+
+  /**
+   * Profile names in file order: `default` (when `[default]` has any key, as
+   * the Go aws-vault lists it) and every `[profile NAME]`. Sections such as
+   * `[foo]` without the `profile ` prefix are not profiles in the config file.
+   */
+  profileNames(): string[] {
+    const names: string[] = [];
+    for (const section of this.#sections) {
+      if (section.kind !== 'profile' || names.includes(section.name)) continue;
+      if (section.header === 'default' && Object.keys(section.values).length === 0) continue;
+      names.push(section.name);
+    }
+    return names;
+  }
+
+  /** True when the file has a section for the profile (`[default]` or `[profile NAME]`). */
+  hasProfile(name: string): boolean {
+    return this.#profile(name) !== undefined;
+  }
+
+  /** The profile's own keys (no `include_profile` or `[default]` applied), or undefined. */
+  profileSection(name: string): SectionValues | undefined {
+    return copy(this.#profile(name)?.values);
+  }
+
+  /** The `[sso-session NAME]` section's keys, or undefined. */
+  ssoSessionSection(name: string): SectionValues | undefined {
+    return copy(this.#find('sso-session', name)?.values);
+  }
+
+  /**
+   * The `[services NAME]` section: service id (`sts`, `iam`, `sso`,
+   * `sso_oidc`, lower-case) -> its nested keys (`endpoint_url`), or undefined.
+   */
+  servicesSection(name: string): Record<string, SectionValues> | undefined {
+    const section = this.#find('services', name);
+    if (!section) return undefined;
+    const result: Record<string, SectionValues> = Object.create(null);
+    for (const [service, values] of Object.entries(section.nested)) {
+      result[service] = { ...values };
+    }
+    return result;
+  }
+
+  /** Line of the profile's header, or of one of its keys, for error messages. */
+  lineOf(name: string, key?: string): number | undefined {
+    const section = this.#profile(name);
+    if (!section) return undefined;
+    return key === undefined ? section.line : (section.lines[key] ?? section.line);
+  }
+
+  /** Line of an `[sso-session]` or `[services]` section's header. */
+  sectionLine(kind: 'sso-session' | 'services', name: string): number | undefined {
+    return this.#find(kind, name)?.line;
+  }
+
+  /**
+   * Appends `[profile NAME]` (`[default]` for `default`) with `values` to the
+   * file unless the profile is already there; returns whether it wrote. The
+   * existing bytes are kept as they are; the file is rewritten atomically
+   * (temporary file, fsync, rename), keeps its mode (0600 when new), and its
+   * folder is created 0700 when missing. A symlinked config is written
+   * through to its target, so dotfile managers keep their link.
+   */
+  addProfile(name: string, values: Record<string, string> = {}): boolean {
+    checkAddable(name, values, this.path);
+    // Re-read: another process may have changed the file since it was loaded.
+    const existing = readIfExists(this.path);
+    const fresh = new ConfigFile(this.path, existing?.toString('utf8') ?? '');
+    if (fresh.hasProfile(name)) {
+      this.#sections = fresh.#sections;
+      return false;
+    }
+    const before = existing ?? Buffer.alloc(0);
+    const eol = before.includes('\r\n') ? '\r\n' : '\n';
+    let addition = '';
+    if (before.length > 0 && !/[\r\n]$/.test(before.toString('utf8'))) addition += eol;
+    if (before.length > 0) addition += eol;
+    addition += `[${name === 'default' ? 'default' : `profile ${name}`}]${eol}`;
+    for (const [key, value] of Object.entries(values)) addition += `${key} = ${value}${eol}`;
+    const after = Buffer.concat([before, Buffer.from(addition, 'utf8')]);
+    writeFileAtomic(this.path, after);
+    this.#sections = new ConfigFile(this.path, after.toString('utf8')).#sections;
+    return true;
+  }
+
+  #profile(name: string): ParsedSection | undefined {
+    if (name === 'default')
+      return this.#findHeader('default') ?? this.#findHeader('profile default');
+    return this.#findHeader(`profile ${name}`);
+  }
+
+  #find(kind: 'sso-session' | 'services', name: string): ParsedSection | undefined {
+    return this.#findHeader(`${kind} ${name}`);
+  }
+
+  #findHeader(header: string): ParsedSection | undefined {
+    return this.#sections.find((s) => s.header === header);
+  }
+}
+
+function copy(values: SectionValues | undefined): SectionValues | undefined {
+  return values === undefined ? undefined : { ...values };
+}
+
+function checkAddable(name: string, values: Record<string, string>, file: string): void {
+  if (name.trim() === '' || name !== name.trim() || /[[\]\r\n]/.test(name)) {
+    throw new ConfigError(`cannot add profile ${JSON.stringify(name)}: not a valid profile name`, {
+      file,
+    });
+  }
+  for (const [key, value] of Object.entries(values)) {
+    if (!/^[a-z0-9_]+$/.test(key) || /[\r\n]/.test(value)) {
+      throw new ConfigError(`cannot add ${key}: keys are a-z, 0-9 and _, values one line`, {
+        file,
+        profile: name,
+      });
+    }
+  }
+}
+
+/** The file's bytes, or undefined when it does not exist. */
+export function readIfExists(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read the config file: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Replaces `path` with `data` so that a crash leaves either the old or the new
+ * file, never a torn one: write a temporary file beside it, fsync, rename,
+ * fsync the folder.
+ */
+function writeFileAtomic(path: string, data: Buffer): void {
+  const target = resolveSymlink(path);
+  const dir = dirname(target);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let mode = 0o600;
+    try {
+      mode = statSync(target).mode & 0o777;
+    } catch {
+      // A new file: 0600.
+    }
+    const temp = join(
+      dir,
+      `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
+    );
+    const fd = openSync(temp, 'wx', mode);
+    try {
+      writeAll(fd, data);
+      fsyncSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      rmSync(temp, { force: true });
+      throw error;
+    }
+    closeSync(fd);
+    try {
+      renameSync(temp, target);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+    syncDir(dir);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot write the config file: ${(error as Error).message}`, {
+      file: path,
+      cause: error,
+    });
+  }
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+function resolveSymlink(path: string): string {
+  try {
+    return lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+  } catch {
+    return path;
+  }
+}
+
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not every platform can fsync a folder (Windows); the rename is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,78 @@
+import { ConfigError, type ConfigErrorLocation } from './errors.ts';
+
+/** Seconds per unit, as Go's time.ParseDuration spells them. */
+const UNIT_SECONDS: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  μs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
+
+const COMPONENT = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+export interface ParseDurationOptions {
+  /** Also accept a bare number of seconds (`3600`), as `duration_seconds` does. */
+  bareSeconds?: boolean;
+  /** Where the text came from, for the error. */
+  location?: ConfigErrorLocation;
+}
+
+/**
+ * Parses a duration the way Go's `time.ParseDuration` does (`12h`, `43200s`,
+ * `90m`, `1h30m`, `1.5h`; units required, `0` allowed) and returns whole
+ * seconds (fractions are dropped). `what` names the setting for the error:
+ * `AWS_SESSION_TOKEN_TTL: "soon" is not a duration (use e.g. 1h, 90m or 3600s)`.
+ * Negative durations are refused.
+ */
+export function parseDuration(
+  text: string,
+  what: string,
+  options: ParseDurationOptions = {},
+): number {
+  const trimmed = text.trim();
+  const seconds = options.bareSeconds ? parseBareSeconds(trimmed) : undefined;
+  const parsed = seconds ?? parseGoDuration(trimmed);
+  if (parsed === undefined) {
+    const hint = options.bareSeconds ? 'use e.g. 3600 or 1h' : 'use e.g. 1h, 90m or 3600s';
+    throw new ConfigError(
+      `${what}: ${JSON.stringify(text)} is not a duration (${hint})`,
+      options.location,
+    );
+  }
+  return Math.floor(parsed);
+}
+
+function parseBareSeconds(text: string): number | undefined {
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+function parseGoDuration(text: string): number | undefined {
+  let rest = text;
+  if (rest.startsWith('+')) rest = rest.slice(1);
+  if (rest === '0') return 0;
+  if (rest === '') return undefined;
+  let total = 0;
+  COMPONENT.lastIndex = 0;
+  while (COMPONENT.lastIndex < rest.length) {
+    const match = COMPONENT.exec(rest);
+    if (!match) return undefined;
+    const [, amount, unit] = match;
+    total += Number(amount) * (UNIT_SECONDS[unit as string] as number);
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
+
+/** Formats seconds the way Go prints a time.Duration (`1h0m0s`, `57m3s`, `0s`), for messages. */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}

@@ -1,0 +1,148 @@
+import { ConfigError } from './errors.ts';
+
+/** What a section header says it is. */
+export type SectionKind = 'profile' | 'sso-session' | 'services' | 'other';
+
+/** One `[header]` of the config file and its keys, with line numbers for errors. */
+export interface ParsedSection {
+  kind: SectionKind;
+  /** The header as written between the brackets, trimmed (`profile prod`, `default`). */
+  header: string;
+  /** The name after the kind (`prod`, `default`, the sso-session's or services' name). */
+  name: string;
+  /** 1-based line of the (first) header. */
+  line: number;
+  /** Keys (lower-cased) to values; a key that opens a nested block (`s3 =`) has the value ''. */
+  values: Record<string, string>;
+  /** Line of each key in `values`. */
+  lines: Record<string, number>;
+  /** Nested blocks: `sts =` followed by indented `endpoint_url = ...` lines. */
+  nested: Record<string, Record<string, string>>;
+}
+
+export interface ParsedConfig {
+  /** Sections in file order; a repeated header is merged into its first occurrence. */
+  sections: ParsedSection[];
+}
+
+/**
+ * Parses the text of an AWS config file the way the AWS CLI reads it, keeping
+ * line numbers so that errors can point at `FILE:LINE`:
+ * - `[default]`, `[profile NAME]`, `[sso-session NAME]`, `[services NAME]`
+ *   (a comment may follow the closing bracket);
+ * - `key = value` or `key: value`, keys case-insensitive;
+ * - full-line comments starting with `#` or `;` (also indented), and inline
+ *   comments: ` #` or ` ;` after a value, preceded by whitespace (so
+ *   `https://x.awsapps.com/start#/` keeps its `#`); a value in quotes keeps
+ *   whatever is inside the quotes, quotes included;
+ * - a line indented deeper than its key continues it: under a key with an
+ *   empty value (`s3 =`, `sts =`) it is a nested `sub_key = value`,
+ *   otherwise it is appended to the value on a new line (Python configparser).
+ * Anything else is a malformed line, reported as `FILE:LINE: ...`.
+ * A repeated section or key is merged, the later value winning (as the Go
+ * aws-vault reads it).
+ */
+export function parseConfigText(text: string, file: string): ParsedConfig {
+  const sections: ParsedSection[] = [];
+  const byHeader = new Map<string, ParsedSection>();
+  let current: ParsedSection | undefined;
+  // The key the next deeper-indented line belongs to.
+  let openKey: { name: string; indent: number; nestedBlock: boolean } | undefined;
+
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
+  lines.forEach((raw, index) => {
+    const lineNo = index + 1;
+    const content = raw.trim();
+    if (content === '' || content.startsWith('#') || content.startsWith(';')) return;
+    const indent = raw.length - raw.trimStart().length;
+    // The line itself is never quoted: it could be a pasted secret key.
+    const malformed = (why: string): ConfigError =>
+      new ConfigError(`malformed line: ${why}`, { file, line: lineNo });
+
+    if (content.startsWith('[')) {
+      const close = content.indexOf(']');
+      if (close < 0) throw malformed('section header without "]"');
+      const after = content.slice(close + 1).trim();
+      if (after !== '' && !after.startsWith('#') && !after.startsWith(';')) {
+        throw malformed('unexpected text after section header');
+      }
+      const header = content.slice(1, close).trim();
+      if (header === '') throw malformed('empty section header');
+      const key = normaliseHeader(header);
+      let section = byHeader.get(key);
+      if (!section) {
+        section = {
+          ...classify(key),
+          header: key,
+          line: lineNo,
+          values: Object.create(null) as Record<string, string>,
+          lines: Object.create(null) as Record<string, number>,
+          nested: Object.create(null) as Record<string, Record<string, string>>,
+        };
+        byHeader.set(key, section);
+        sections.push(section);
+      }
+      current = section;
+      openKey = undefined;
+      return;
+    }
+
+    if (openKey && current && indent > openKey.indent) {
+      if (openKey.nestedBlock) {
+        const pair = splitKeyValue(content);
+        if (!pair) throw malformed(`expected "key = value" inside "${openKey.name} ="`);
+        const block = (current.nested[openKey.name] ??= Object.create(null) as Record<
+          string,
+          string
+        >);
+        block[pair.key] = stripInlineComment(pair.value);
+      } else {
+        current.values[openKey.name] += '\n' + stripInlineComment(content);
+      }
+      return;
+    }
+
+    const pair = splitKeyValue(content);
+    if (!pair) throw malformed('expected "[section]" or "key = value"');
+    if (!current) throw malformed('key outside of any [section]');
+    const value = stripInlineComment(pair.value);
+    current.values[pair.key] = value;
+    current.lines[pair.key] = lineNo;
+    if (value === '') delete current.nested[pair.key];
+    openKey = { name: pair.key, indent, nestedBlock: value === '' };
+  });
+  return { sections };
+}
+
+/** `profile   prod` -> `profile prod`; other headers as written. */
+function normaliseHeader(header: string): string {
+  const match = /^(profile|sso-session|services)\s+(.+)$/.exec(header);
+  return match ? `${match[1]} ${(match[2] as string).trim()}` : header;
+}
+
+function classify(header: string): { kind: SectionKind; name: string } {
+  if (header === 'default') return { kind: 'profile', name: 'default' };
+  const match = /^(profile|sso-session|services) (.+)$/.exec(header);
+  if (!match) return { kind: 'other', name: header };
+  return { kind: match[1] as SectionKind, name: match[2] as string };
+}
+
+/** Splits at the first `=` or `:` (as configparser does); undefined without a key. */
+function splitKeyValue(content: string): { key: string; value: string } | undefined {
+  const at = content.search(/[=:]/);
+  if (at <= 0) return undefined;
+  const key = content.slice(0, at).trim().toLowerCase();
+  if (key === '') return undefined;
+  return { key, value: content.slice(at + 1).trim() };
+}
+
+/** Drops a ` #...` or ` ;...` comment; keeps a quoted value's inside intact. */
+function stripInlineComment(value: string): string {
+  const quote = value[0];
+  if ((quote === '"' || quote === "'") && value.length > 1) {
+    const close = value.indexOf(quote, 1);
+    if (close > 0) return value.slice(0, close + 1) + stripInlineComment(value.slice(close + 1));
+  }
+  const match = /(^|\s)[#;]/.exec(value);
+  return (match ? value.slice(0, match.index) : value).trimEnd();
+}

@@ -1,0 +1,346 @@
+import type { ConfigFile, SectionValues } from './configFile.ts';
+import { parseDuration } from './duration.ts';
+import { ConfigError, type ConfigErrorLocation } from './errors.ts';
+import type { ProfileConfig, ProfileOverrides } from './types.ts';
+
+export interface ResolveProfileOptions {
+  env: NodeJS.ProcessEnv;
+  /** Command-line flags: they beat the environment and the file. */
+  overrides?: ProfileOverrides;
+  /**
+   * When true, a top-level profile with no section in the file is an error.
+   * Otherwise it resolves from `[default]`, the environment and the flags
+   * alone, because aws-vault lets you use a profile that only exists in the
+   * vault (`aws-vault add me --no-add-config; aws-vault exec me`).
+   */
+  strict?: boolean;
+}
+
+const HOUR = 3600;
+const DEFAULT_SESSION_DURATION = HOUR;
+const DEFAULT_CHAINED_SESSION_DURATION = 8 * HOUR;
+const DEFAULT_MIN_TTL = 5 * 60;
+
+/**
+ * Resolves profile `name` into one `ProfileConfig`, following the Go
+ * aws-vault v7: for every key the first of these that sets it wins —
+ * flags (`overrides`), the environment, the profile's own section, the
+ * profiles it includes (`include_profile`, old name `parent_profile`,
+ * followed transitively), else `[default]` — then the built-in defaults.
+ * `source_profile` is resolved the same way, to any depth; a profile that
+ * names itself is its own source (its stored keys). Errors are
+ * `ConfigError`s naming the file, line and profile: a missing profile (when
+ * `strict`), a missing `source_profile`/`include_profile`/`sso_session`
+ * target, a cycle, or a value of the wrong form.
+ */
+export function resolveProfileConfig(
+  file: ConfigFile,
+  name: string,
+  options: ResolveProfileOptions,
+): ProfileConfig {
+  if (options.strict && !file.hasProfile(name)) {
+    throw new ConfigError(
+      `not found in ${file.path} (add a [${sectionHeader(name)}] section, or store keys with "aws-vault add ${name}")`,
+      { profile: name },
+    );
+  }
+  return resolveChain(file, name, options, [name]);
+}
+
+/** A key's value and where it came from. */
+interface Found {
+  value: string;
+  /** The profile whose section holds it. */
+  profile: string;
+  line: number | undefined;
+}
+
+function resolveChain(
+  file: ConfigFile,
+  name: string,
+  options: ResolveProfileOptions,
+  sourceChain: string[],
+): ProfileConfig {
+  const { env } = options;
+  const overrides = options.overrides ?? {};
+  const isTopLevel = sourceChain.length === 1;
+  const layers = collectLayers(file, name);
+  const get = (key: string): Found | undefined => {
+    for (const layer of layers) {
+      const value = layer.values[key];
+      if (value !== undefined && value !== '') {
+        return { value, profile: layer.profile, line: file.lineOf(layer.profile, key) };
+      }
+    }
+    return undefined;
+  };
+  const at = (found: Found): ConfigErrorLocation => ({
+    file: file.path,
+    line: found.line,
+    profile: found.profile,
+  });
+  const fromEnv = (key: string): string | undefined => {
+    const value = env[key];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const envDuration = (key: string): number | undefined => {
+    const value = fromEnv(key);
+    return value === undefined ? undefined : parseDuration(value, key);
+  };
+
+  const config: ProfileConfig = {
+    name,
+    file: file.path,
+    serviceEndpoints: {},
+    sessionTags: {},
+    transitiveSessionTags: [],
+    noSession: overrides.noSession ?? false,
+    assumeRoleDuration: DEFAULT_SESSION_DURATION,
+    sessionTokenDuration: DEFAULT_SESSION_DURATION,
+    chainedSessionTokenDuration: DEFAULT_CHAINED_SESSION_DURATION,
+    federationTokenDuration: DEFAULT_SESSION_DURATION,
+    minTtl: DEFAULT_MIN_TTL,
+    inFile: file.hasProfile(name),
+  };
+  const line = file.lineOf(name);
+  if (line !== undefined) config.line = line;
+
+  const set = <K extends keyof ProfileConfig>(
+    key: K,
+    value: ProfileConfig[K] | undefined,
+  ): void => {
+    if (value !== undefined) config[key] = value;
+  };
+  const str = (key: string): string | undefined => get(key)?.value;
+
+  // Region: --region, AWS_REGION, AWS_DEFAULT_REGION, the file.
+  set(
+    'region',
+    overrides.region || fromEnv('AWS_REGION') || fromEnv('AWS_DEFAULT_REGION') || str('region'),
+  );
+
+  const stsEnv = fromEnv('AWS_STS_REGIONAL_ENDPOINTS');
+  const stsFile = get('sts_regional_endpoints');
+  if (stsEnv !== undefined) {
+    config.stsRegionalEndpoints = stsMode(stsEnv, 'AWS_STS_REGIONAL_ENDPOINTS', {});
+  } else if (stsFile) {
+    config.stsRegionalEndpoints = stsMode(stsFile.value, 'sts_regional_endpoints', at(stsFile));
+  }
+
+  set('mfaSerial', fromEnv('AWS_MFA_SERIAL') ?? str('mfa_serial'));
+  set('mfaProcess', str('mfa_process'));
+  set('mfaToken', overrides.mfaToken || undefined);
+  set('externalId', str('external_id'));
+  set('credentialProcess', str('credential_process'));
+  set('webIdentityTokenFile', str('web_identity_token_file'));
+  set('webIdentityTokenProcess', str('web_identity_token_process'));
+  set('endpointUrl', str('endpoint_url'));
+
+  // AWS_ROLE_ARN and friends describe the role being asked for, not its sources.
+  const topEnv = (key: string): string | undefined => (isTopLevel ? fromEnv(key) : undefined);
+  set('roleArn', topEnv('AWS_ROLE_ARN') ?? str('role_arn'));
+  set('roleSessionName', topEnv('AWS_ROLE_SESSION_NAME') ?? str('role_session_name'));
+  set('sourceIdentity', topEnv('AWS_SOURCE_IDENTITY') ?? str('source_identity'));
+
+  const tagsEnv = topEnv('AWS_SESSION_TAGS');
+  const tagsFile = get('session_tags');
+  if (tagsEnv !== undefined) config.sessionTags = parseSessionTags(tagsEnv, 'AWS_SESSION_TAGS', {});
+  else if (tagsFile)
+    config.sessionTags = parseSessionTags(tagsFile.value, 'session_tags', at(tagsFile));
+  const transitive = topEnv('AWS_TRANSITIVE_TAGS') ?? str('transitive_session_tags');
+  if (transitive !== undefined) config.transitiveSessionTags = commaList(transitive);
+
+  // Durations: --duration, the TTL variables, duration_seconds, the defaults.
+  const durationSeconds = get('duration_seconds');
+  const fileRoleDuration = durationSeconds
+    ? parseDuration(durationSeconds.value, 'duration_seconds', {
+        bareSeconds: true,
+        location: at(durationSeconds),
+      })
+    : undefined;
+  config.assumeRoleDuration =
+    overrides.duration ??
+    envDuration('AWS_ASSUME_ROLE_TTL') ??
+    (fileRoleDuration || undefined) ??
+    DEFAULT_SESSION_DURATION;
+  config.sessionTokenDuration =
+    overrides.duration ?? envDuration('AWS_SESSION_TOKEN_TTL') ?? DEFAULT_SESSION_DURATION;
+  config.chainedSessionTokenDuration =
+    envDuration('AWS_CHAINED_SESSION_TOKEN_TTL') ?? DEFAULT_CHAINED_SESSION_DURATION;
+  config.federationTokenDuration =
+    overrides.duration ?? envDuration('AWS_FEDERATION_TOKEN_TTL') ?? DEFAULT_SESSION_DURATION;
+  config.minTtl = envDuration('AWS_MIN_TTL') ?? DEFAULT_MIN_TTL;
+
+  resolveSso(file, config, get, at);
+  resolveEndpointsConfig(file, config, get, at);
+
+  const source = get('source_profile');
+  if (source) {
+    config.sourceProfileName = source.value;
+    if (source.value !== name) {
+      const index = sourceChain.indexOf(source.value);
+      if (index >= 0) {
+        const cycle = [...sourceChain.slice(index), source.value].join(' -> ');
+        throw new ConfigError(`source_profile cycle ${cycle}`, at(source));
+      }
+      if (!file.hasProfile(source.value)) {
+        throw new ConfigError(
+          `source_profile "${source.value}" not found in ${file.path} (no [${sectionHeader(source.value)}] section)`,
+          at(source),
+        );
+      }
+      config.sourceProfile = resolveChain(file, source.value, options, [
+        ...sourceChain,
+        source.value,
+      ]);
+    }
+  }
+  return config;
+}
+
+/** One section's keys, in the order they are consulted. */
+interface Layer {
+  profile: string;
+  values: SectionValues;
+}
+
+/**
+ * The profile's section, then its `include_profile` chain, then `[default]`
+ * (the Go aws-vault falls back to `[default]` from the last profile that
+ * includes nothing). A missing `include_profile` target or an include cycle
+ * is an error; reaching `[default]` again through the fallback is not.
+ */
+function collectLayers(file: ConfigFile, name: string): Layer[] {
+  const layers: Layer[] = [];
+  const visited: string[] = [];
+  let current: string | undefined = name;
+  while (current !== undefined) {
+    visited.push(current);
+    const values: SectionValues = file.profileSection(current) ?? {};
+    layers.push({ profile: current, values });
+    const includeKey = values.include_profile ? 'include_profile' : 'parent_profile';
+    const include: string | undefined = values[includeKey];
+    if (include) {
+      const location = {
+        file: file.path,
+        line: file.lineOf(current, includeKey),
+        profile: current,
+      };
+      if (visited.includes(include)) {
+        const cycle = [...visited.slice(visited.indexOf(include)), include].join(' -> ');
+        throw new ConfigError(`${includeKey} cycle ${cycle}`, location);
+      }
+      if (!file.hasProfile(include)) {
+        throw new ConfigError(
+          `${includeKey} "${include}" not found in ${file.path} (no [${sectionHeader(include)}] section)`,
+          location,
+        );
+      }
+      current = include;
+    } else if (current !== 'default' && !visited.includes('default')) {
+      current = 'default';
+    } else {
+      current = undefined;
+    }
+  }
+  return layers;
+}
+
+type Get = (key: string) => Found | undefined;
+type At = (found: Found) => ConfigErrorLocation;
+
+/**
+ * SSO settings: an `sso_session` brings `sso_start_url`, `sso_region` and
+ * `sso_registration_scopes` from its `[sso-session NAME]` section (they win
+ * over the same keys in the profile, as in the Go aws-vault); the legacy
+ * keys in the profile fill whatever the session section leaves unset.
+ */
+function resolveSso(file: ConfigFile, config: ProfileConfig, get: Get, at: At): void {
+  const session = get('sso_session');
+  let fromSession: SectionValues = {};
+  if (session) {
+    config.ssoSession = session.value;
+    const section = file.ssoSessionSection(session.value);
+    if (!section) {
+      throw new ConfigError(
+        `sso_session "${session.value}" not found in ${file.path} (no [sso-session ${session.value}] section)`,
+        at(session),
+      );
+    }
+    fromSession = section;
+  }
+  const pick = (key: string): string | undefined => fromSession[key] || get(key)?.value;
+  const startUrl = pick('sso_start_url');
+  if (startUrl !== undefined) config.ssoStartUrl = startUrl;
+  const region = pick('sso_region');
+  if (region !== undefined) config.ssoRegion = region;
+  const scopes = pick('sso_registration_scopes');
+  if (scopes !== undefined) config.ssoRegistrationScopes = commaList(scopes);
+  const accountId = get('sso_account_id')?.value;
+  if (accountId !== undefined) config.ssoAccountId = accountId;
+  const roleName = get('sso_role_name')?.value;
+  if (roleName !== undefined) config.ssoRoleName = roleName;
+}
+
+/** `services = NAME` -> the `[services NAME]` section's per-service `endpoint_url`s. */
+function resolveEndpointsConfig(file: ConfigFile, config: ProfileConfig, get: Get, at: At): void {
+  const ignore = get('ignore_configured_endpoint_urls');
+  if (ignore) config.ignoreConfiguredEndpointUrls = ignore.value.toLowerCase() === 'true';
+  const services = get('services');
+  if (!services) return;
+  config.services = services.value;
+  const section = file.servicesSection(services.value);
+  if (!section) {
+    throw new ConfigError(
+      `services "${services.value}" not found in ${file.path} (no [services ${services.value}] section)`,
+      at(services),
+    );
+  }
+  for (const [service, values] of Object.entries(section)) {
+    const url = values.endpoint_url;
+    if (url) config.serviceEndpoints[service] = url;
+  }
+}
+
+function stsMode(
+  value: string,
+  what: string,
+  location: ConfigErrorLocation,
+): 'legacy' | 'regional' {
+  const mode = value.trim().toLowerCase();
+  if (mode === 'legacy' || mode === 'regional') return mode;
+  throw new ConfigError(
+    `${what}: ${JSON.stringify(value)} must be "regional" or "legacy"`,
+    location,
+  );
+}
+
+/** `k1=v1,k2=v2` -> `{k1: 'v1', k2: 'v2'}` (spaces around keys and values trimmed). */
+export function parseSessionTags(
+  text: string,
+  what: string,
+  location: ConfigErrorLocation,
+): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? '' : pair.slice(0, eq).trim();
+    if (key === '') {
+      throw new ConfigError(`${what}: must be key1=value1,key2=value2`, location);
+    }
+    tags[key] = pair.slice(eq + 1).trim();
+  }
+  return tags;
+}
+
+function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function sectionHeader(name: string): string {
+  return name === 'default' ? 'default' : `profile ${name}`;
+}
