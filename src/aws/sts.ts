@@ -1,0 +1,306 @@
+/**
+ * The only importer of `@aws-sdk/client-sts`. Load this module with a dynamic
+ * `await import()` only when an STS call is about to be made, so the cached
+ * path never loads the SDK. Every failure comes out as a `UserError` whose
+ * message says which profile, what AWS said, and what to do.
+ */
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetCallerIdentityCommand,
+  GetFederationTokenCommand,
+  GetSessionTokenCommand,
+  STSClient,
+  type Credentials as StsCredentials,
+} from '@aws-sdk/client-sts';
+import type { ProfileConfig } from '../config/types.ts';
+import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
+import { UserError } from '../errors.ts';
+import { clientConfigFor, endpointUrlOf, unreachableError } from './clientConfig.ts';
+
+/** Who signs an STS call, for error messages (never the key itself). */
+export type StsSigner =
+  | { kind: 'stored-keys'; profileName: string }
+  | { kind: 'session'; description: string }
+  | { kind: 'none' };
+
+/** What every STS call needs: the profile it is for and how to sign. */
+export interface StsCallContext {
+  profile: ProfileConfig;
+  env: NodeJS.ProcessEnv;
+  debug: (line: string) => void;
+  credentials?: CredentialsProvider;
+  signer: StsSigner;
+  /** Overrides the profile's region. */
+  region?: string;
+}
+
+export interface GetSessionTokenInput {
+  durationSeconds: number;
+  serialNumber?: string;
+  tokenCode?: string;
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds?: number;
+  externalId?: string;
+  serialNumber?: string;
+  tokenCode?: string;
+  tags?: Record<string, string>;
+  transitiveTagKeys?: string[];
+  sourceIdentity?: string;
+}
+
+export interface AssumeRoleWithWebIdentityInput {
+  roleArn: string;
+  roleSessionName: string;
+  webIdentityToken: string;
+  durationSeconds?: number;
+}
+
+export interface GetFederationTokenInput {
+  name: string;
+  durationSeconds: number;
+  policy?: string;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+/** STS GetSessionToken, optionally with MFA. */
+export async function getSessionToken(
+  ctx: StsCallContext,
+  input: GetSessionTokenInput,
+): Promise<Credentials> {
+  const output = await send(ctx, 'GetSessionToken', input.tokenCode !== undefined, (client) =>
+    client.send(
+      new GetSessionTokenCommand({
+        DurationSeconds: input.durationSeconds,
+        ...(input.serialNumber !== undefined ? { SerialNumber: input.serialNumber } : {}),
+        ...(input.tokenCode !== undefined ? { TokenCode: input.tokenCode } : {}),
+      }),
+    ),
+  );
+  return fromSts(output.Credentials, 'GetSessionToken');
+}
+
+/** STS AssumeRole with every option aws-vault supports. */
+export async function assumeRole(
+  ctx: StsCallContext,
+  input: AssumeRoleInput,
+): Promise<Credentials> {
+  const tags = Object.entries(input.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  const output = await send(
+    ctx,
+    'AssumeRole',
+    input.tokenCode !== undefined,
+    (client) =>
+      client.send(
+        new AssumeRoleCommand({
+          RoleArn: input.roleArn,
+          RoleSessionName: input.roleSessionName,
+          ...(input.durationSeconds !== undefined
+            ? { DurationSeconds: input.durationSeconds }
+            : {}),
+          ...(input.externalId !== undefined ? { ExternalId: input.externalId } : {}),
+          ...(input.serialNumber !== undefined ? { SerialNumber: input.serialNumber } : {}),
+          ...(input.tokenCode !== undefined ? { TokenCode: input.tokenCode } : {}),
+          ...(tags.length > 0 ? { Tags: tags } : {}),
+          ...(input.transitiveTagKeys !== undefined && input.transitiveTagKeys.length > 0
+            ? { TransitiveTagKeys: input.transitiveTagKeys }
+            : {}),
+          ...(input.sourceIdentity !== undefined ? { SourceIdentity: input.sourceIdentity } : {}),
+        }),
+      ),
+    input.roleArn,
+  );
+  return fromSts(output.Credentials, 'AssumeRole');
+}
+
+/** STS AssumeRoleWithWebIdentity (unsigned). */
+export async function assumeRoleWithWebIdentity(
+  ctx: StsCallContext,
+  input: AssumeRoleWithWebIdentityInput,
+): Promise<Credentials> {
+  const output = await send(
+    ctx,
+    'AssumeRoleWithWebIdentity',
+    false,
+    (client) =>
+      client.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: input.roleArn,
+          RoleSessionName: input.roleSessionName,
+          WebIdentityToken: input.webIdentityToken,
+          ...(input.durationSeconds !== undefined
+            ? { DurationSeconds: input.durationSeconds }
+            : {}),
+        }),
+      ),
+    input.roleArn,
+  );
+  return fromSts(output.Credentials, 'AssumeRoleWithWebIdentity');
+}
+
+/** STS GetFederationToken (long-term IAM user keys only). */
+export async function getFederationToken(
+  ctx: StsCallContext,
+  input: GetFederationTokenInput,
+): Promise<Credentials> {
+  const output = await send(ctx, 'GetFederationToken', false, (client) =>
+    client.send(
+      new GetFederationTokenCommand({
+        Name: input.name,
+        DurationSeconds: input.durationSeconds,
+        ...(input.policy !== undefined ? { Policy: input.policy } : {}),
+      }),
+    ),
+  );
+  return fromSts(output.Credentials, 'GetFederationToken');
+}
+
+/** STS GetCallerIdentity: who the credentials belong to. */
+export async function getCallerIdentity(ctx: StsCallContext): Promise<CallerIdentity> {
+  const output = await send(ctx, 'GetCallerIdentity', false, (client) =>
+    client.send(new GetCallerIdentityCommand({})),
+  );
+  return {
+    account: output.Account ?? '',
+    arn: output.Arn ?? '',
+    userId: output.UserId ?? '',
+  };
+}
+
+async function send<T>(
+  ctx: StsCallContext,
+  action: string,
+  withMfa: boolean,
+  call: (client: STSClient) => Promise<T>,
+  roleArn?: string,
+): Promise<T> {
+  const config = clientConfigFor({
+    profile: ctx.profile,
+    service: 'sts',
+    env: ctx.env,
+    debug: ctx.debug,
+    ...(ctx.credentials !== undefined ? { credentials: ctx.credentials } : {}),
+    ...(ctx.region !== undefined ? { region: ctx.region } : {}),
+  });
+  const url = endpointUrlOf(config, 'sts');
+  const client = new STSClient(config);
+  ctx.debug(`profile ${ctx.profile.name}: calling sts.${action} at ${url}`);
+  try {
+    return await call(client);
+  } catch (error) {
+    throw stsError(error, { ctx, action, withMfa, url, ...(roleArn ? { roleArn } : {}) });
+  } finally {
+    client.destroy();
+  }
+}
+
+function fromSts(creds: StsCredentials | undefined, action: string): Credentials {
+  if (
+    creds?.AccessKeyId === undefined ||
+    creds.SecretAccessKey === undefined ||
+    creds.SessionToken === undefined
+  ) {
+    throw new UserError(`sts.${action} returned no credentials`);
+  }
+  return {
+    accessKeyId: creds.AccessKeyId,
+    secretAccessKey: creds.SecretAccessKey,
+    sessionToken: creds.SessionToken,
+    ...(creds.Expiration !== undefined ? { expiration: new Date(creds.Expiration) } : {}),
+  };
+}
+
+interface ErrorContext {
+  ctx: StsCallContext;
+  action: string;
+  withMfa: boolean;
+  url: string;
+  roleArn?: string;
+}
+
+/**
+ * Turns an SDK error into a `UserError` saying what happened and what to do.
+ * AWS error messages carry no secrets; the request (with the MFA code) is
+ * never part of the message.
+ */
+export function stsError(error: unknown, e: ErrorContext): UserError {
+  if (error instanceof UserError) return error;
+  const p = `profile ${e.ctx.profile.name}`;
+  const unreachable = unreachableError(error, 'sts', e.url);
+  if (unreachable) return new UserError(`${p}: ${unreachable.message}`, { cause: error });
+
+  const record = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+  };
+  const code = record.Code ?? record.name ?? 'Error';
+  const message = (record.message ?? String(error)).trim();
+  const aws = `${code}: ${message}`;
+  const status = record.$metadata?.httpStatusCode;
+  const signer = e.ctx.signer;
+
+  if (e.withMfa && code === 'AccessDenied' && /multifactor|mfa|one time pass/i.test(message)) {
+    return new UserError(
+      `${p}: MFA code rejected by AWS (${aws}); check the code and your device's clock`,
+      { cause: error },
+    );
+  }
+  if (
+    code === 'InvalidClientTokenId' ||
+    code === 'SignatureDoesNotMatch' ||
+    code === 'UnrecognizedClientException'
+  ) {
+    if (signer.kind === 'stored-keys') {
+      return new UserError(
+        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${signer.profileName}\`, or replace it with \`aws-vault rotate ${signer.profileName}\``,
+        { cause: error },
+      );
+    }
+    return new UserError(
+      `${p}: AWS rejected the credentials used for sts.${e.action} (${aws}); run \`aws-vault clear ${e.ctx.profile.name}\` and try again`,
+      { cause: error },
+    );
+  }
+  if (code === 'ExpiredToken' || code === 'ExpiredTokenException') {
+    return new UserError(
+      `${p}: the session used for sts.${e.action} has expired (${aws}); run \`aws-vault clear\` and try again`,
+      { cause: error },
+    );
+  }
+  if (code === 'AccessDenied' && e.roleArn !== undefined) {
+    return new UserError(
+      `${p}: not allowed to assume role ${e.roleArn} (${aws}); check the role's trust policy, external_id and mfa_serial`,
+      { cause: error },
+    );
+  }
+  if (code === 'AccessDenied' && e.action === 'GetFederationToken') {
+    return new UserError(
+      `${p}: GetFederationToken was denied (${aws}); IAM users whose policy requires MFA cannot use it: use a role profile with mfa_serial (role_arn, source_profile) to log in`,
+      { cause: error },
+    );
+  }
+  if (/throttl/i.test(code) || status === 429) {
+    return new UserError(
+      `${p}: STS kept throttling sts.${e.action} after ${record.$metadata?.attempts ?? 1} attempts (${aws}); try again in a moment`,
+      { cause: error },
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new UserError(
+      `${p}: STS at ${e.url} failed sts.${e.action} after ${record.$metadata?.attempts ?? 1} attempts (${aws}); try again later`,
+      { cause: error },
+    );
+  }
+  return new UserError(`${p}: sts.${e.action} failed (${aws})`, { cause: error });
+}

@@ -1,0 +1,49 @@
+import type { Credentials, MfaPrompt } from './types.ts';
+
+/** What a cached session is filed under (the Go aws-vault's session key, minus the expiry). */
+export interface SessionMeta {
+  /** `sts.GetSessionToken`, `sts.AssumeRole`, `sts.AssumeRoleWithWebIdentity`, `sso.GetRoleCredentials`, `credential_process`. */
+  type: string;
+  profileName: string;
+  /** The MFA serial (or, for SSO, the start URL); empty or undefined when none. */
+  mfaSerial?: string;
+}
+
+/** The part of the vault's `CredentialStore` the engine uses. */
+export interface CredentialSource {
+  get(profileName: string): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined>;
+}
+
+/** The part of the vault's `SessionStore` the engine uses. */
+export interface SessionCache {
+  /** A cached session with at least `minTtlSeconds` left, else undefined. */
+  get(meta: SessionMeta, minTtlSeconds: number): Promise<Credentials | undefined>;
+  /** Stores a session (its key carries `creds.expiration`), replacing the one for `meta`. */
+  set(meta: SessionMeta, creds: Credentials): Promise<void>;
+  /** Deletes sessions that have expired (the Go aws-vault prunes on every read and write). */
+  removeExpired?(): Promise<unknown>;
+}
+
+/** Runs `fn` holding the cross-process lock `name` in `lockDir` (src/keyring/lock.ts). */
+export type WithLock = <T>(lockDir: string, name: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Everything the credentials engine touches outside itself, passed in so it
+ * runs in tests against a memory vault and a local endpoint.
+ */
+export interface EngineDeps {
+  credentials: CredentialSource;
+  sessions: SessionCache;
+  /** The vault's `OidcTokenStore`, for SSO (used by fromSso). */
+  oidcTokens: unknown;
+  /** Folder of the cross-process locks (beside the store). */
+  lockDir: string;
+  env: NodeJS.ProcessEnv;
+  /** `--debug` lines; never given a secret. */
+  debug: (line: string) => void;
+  mfaPrompt: MfaPrompt;
+  /** `--stdout`: SSO prints its sign-in link instead of opening a browser. */
+  ssoUseStdout?: boolean;
+  /** Overrides the lock (tests); defaults to `withLock` of src/keyring/lock.ts. */
+  withLock?: WithLock;
+}

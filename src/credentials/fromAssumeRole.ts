@@ -1,0 +1,58 @@
+import type { ProfileConfig } from '../config/types.ts';
+import type { StsSigner } from '../aws/sts.ts';
+import type { EngineDeps } from './engineDeps.ts';
+import type { MfaCodeSource } from './mfaCode.ts';
+import { defaultRoleSessionName } from './sessionName.ts';
+import type { CredentialsProvider } from './types.ts';
+
+export interface AssumeRoleOptions {
+  /** The role profile (role_arn, external_id, tags, duration, region). */
+  profile: ProfileConfig;
+  /** Credentials that call AssumeRole (the source profile's). */
+  source: CredentialsProvider;
+  /** Describes `source` for error messages. */
+  signer: StsSigner;
+  /** MFA device to send; undefined when no MFA is needed at this step. */
+  mfaSerial?: string;
+  mfaCode?: MfaCodeSource;
+  /** Overrides the profile's role (the ECS server's `/role-arn/`). */
+  roleArn?: string;
+  region?: string;
+  durationSeconds?: number;
+  deps: EngineDeps;
+}
+
+/** STS AssumeRole of the profile's role with every option aws-vault supports. */
+export function fromAssumeRole(options: AssumeRoleOptions): CredentialsProvider {
+  const { profile, deps, mfaSerial } = options;
+  return async () => {
+    const tokenCode =
+      mfaSerial !== undefined && options.mfaCode !== undefined
+        ? await options.mfaCode(profile, mfaSerial)
+        : undefined;
+    const roleArn = options.roleArn ?? (profile.roleArn as string);
+    const sts = await import('../aws/sts.ts');
+    return sts.assumeRole(
+      {
+        profile,
+        env: deps.env,
+        debug: deps.debug,
+        credentials: options.source,
+        signer: options.signer,
+        ...(options.region !== undefined ? { region: options.region } : {}),
+      },
+      {
+        roleArn,
+        roleSessionName: profile.roleSessionName ?? defaultRoleSessionName(deps.env),
+        durationSeconds: options.durationSeconds ?? profile.assumeRoleDuration,
+        ...(profile.externalId !== undefined ? { externalId: profile.externalId } : {}),
+        ...(mfaSerial !== undefined && tokenCode !== undefined
+          ? { serialNumber: mfaSerial, tokenCode }
+          : {}),
+        tags: profile.sessionTags,
+        transitiveTagKeys: profile.transitiveSessionTags,
+        ...(profile.sourceIdentity !== undefined ? { sourceIdentity: profile.sourceIdentity } : {}),
+      },
+    );
+  };
+}

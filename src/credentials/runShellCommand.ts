@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+
+export interface ShellCommandResult {
+  stdout: string;
+  /** Exit code, or undefined when a signal ended it. */
+  code: number | undefined;
+  signal: NodeJS.Signals | undefined;
+}
+
+/**
+ * Runs `command` through the shell, as the AWS CLI and the Go aws-vault run
+ * `credential_process`, `mfa_process` and `web_identity_token_process`:
+ * stdout is captured (it carries a secret, so it is never logged), stderr
+ * passes through to ours so the command can talk to the user, and stdin is
+ * ours only when `inheritStdin` says so.
+ */
+export function runShellCommand(
+  command: string,
+  options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean },
+): Promise<ShellCommandResult> {
+  const [shell, flag] = process.platform === 'win32' ? ['cmd.exe', '/C'] : ['/bin/sh', '-c'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(shell, [flag, command], {
+      env: options.env,
+      stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'inherit'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      resolve({
+        stdout: Buffer.concat(chunks).toString('utf8'),
+        code: code ?? undefined,
+        signal: signal ?? undefined,
+      });
+    });
+  });
+}
+
+/** `exited with code 2` / `was killed by SIGTERM`, for messages. */
+export function describeExit(result: ShellCommandResult): string {
+  return result.signal !== undefined
+    ? `was killed by ${result.signal}`
+    : `exited with code ${result.code ?? 'unknown'}`;
+}

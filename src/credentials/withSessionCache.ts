@@ -1,0 +1,74 @@
+import { UserError } from '../errors.ts';
+import type { EngineDeps, SessionMeta } from './engineDeps.ts';
+import type { Credentials, CredentialsProvider } from './types.ts';
+
+/** `52m`, `1h3m`, `45s`: how long is left, for debug lines. */
+export function formatTimeLeft(expiration: Date | undefined, now = Date.now()): string {
+  if (expiration === undefined) return 'never';
+  let seconds = Math.max(0, Math.round((expiration.getTime() - now) / 1000));
+  const hours = Math.floor(seconds / 3600);
+  seconds -= hours * 3600;
+  const minutes = Math.floor(seconds / 60);
+  seconds -= minutes * 60;
+  if (hours > 0) return `${hours}h${minutes}m`;
+  if (minutes > 0) return `${minutes}m`;
+  return `${seconds}s`;
+}
+
+/** A file-name-safe lock name for one cached session. */
+export function lockNameFor(meta: SessionMeta): string {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+  return `${meta.type},${b64(meta.profileName)},${b64(meta.mfaSerial ?? '')}`;
+}
+
+async function defaultWithLock<T>(lockDir: string, name: string, fn: () => Promise<T>) {
+  const { withLock } = await import('../keyring/lock.ts');
+  return withLock(lockDir, name, fn);
+}
+
+/**
+ * Wraps `refresh` with the vault's session cache: a cached session with at
+ * least `minTtl` seconds left is used as is; otherwise, holding a
+ * cross-process lock, the cache is read again (another process may have just
+ * refreshed it) and only then `refresh` runs and its result is stored. So N
+ * processes started together make one STS call and ask for one MFA code.
+ */
+export function withSessionCache(
+  refresh: CredentialsProvider,
+  options: { meta: SessionMeta; minTtl: number; deps: EngineDeps },
+): CredentialsProvider {
+  const { meta, minTtl, deps } = options;
+  const who = `profile ${meta.profileName}`;
+  const lookup = async (): Promise<Credentials | undefined> => {
+    const cached = await deps.sessions.get(meta, minTtl);
+    if (cached !== undefined) {
+      deps.debug(
+        `${who}: using cached session ${meta.type} (expires in ${formatTimeLeft(cached.expiration)})`,
+      );
+    }
+    return cached;
+  };
+  return async () => {
+    const cached = await lookup();
+    if (cached !== undefined) return cached;
+    const withLock = deps.withLock ?? defaultWithLock;
+    return withLock(deps.lockDir, lockNameFor(meta), async () => {
+      const again = await lookup();
+      if (again !== undefined) return again;
+      deps.debug(`${who}: no cached session ${meta.type} with ${minTtl}s left; getting a new one`);
+      const fresh = await refresh();
+      if (fresh.expiration === undefined) return fresh;
+      try {
+        await deps.sessions.removeExpired?.();
+        await deps.sessions.set(meta, fresh);
+        deps.debug(
+          `${who}: cached session ${meta.type} (expires in ${formatTimeLeft(fresh.expiration)})`,
+        );
+      } catch (error) {
+        if (error instanceof UserError) throw error;
+        deps.debug(`${who}: could not cache the session: ${String(error)}`);
+      }
+      return fresh;
+    });
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * MFA prompt drivers, as the Go aws-vault's `prompt/` package has them:
+ * `terminal`, `ykman`, `osascript`, `zenity`, `kdialog`. A driver only asks;
+ * the credentials engine checks the code. No code is ever logged.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ReadStream } from 'node:tty';
+import type { Io } from '../cli/context.ts';
+import type { MfaPrompt } from '../credentials/types.ts';
+import { describeExit, runShellCommand } from '../credentials/runShellCommand.ts';
+import { UserError } from '../errors.ts';
+
+/** Every driver name `--prompt` / `AWS_VAULT_PROMPT` accepts. */
+export const MFA_PROMPT_DRIVERS = ['terminal', 'ykman', 'osascript', 'zenity', 'kdialog'] as const;
+
+export interface MfaPromptOptions {
+  /** `--prompt` / `AWS_VAULT_PROMPT`; undefined picks `terminal`, or a dialog when there is no terminal. */
+  driver?: string;
+  io: Io;
+  env: NodeJS.ProcessEnv;
+  debug: (line: string) => void;
+  /** `--mfa-token`: answers the first request only (AWS rejects a code used twice). */
+  mfaToken?: string;
+  /** `mfa_process`: a shell command whose trimmed stdout is the code. */
+  mfaProcess?: string;
+  /** True for credential servers, whose child owns the terminal: `terminal` is refused. */
+  avoidTerminal?: boolean;
+}
+
+/** `Enter MFA code for arn:aws:iam::123456789012:mfa/jane: ` */
+export function mfaPromptMessage(mfaSerial: string): string {
+  return `Enter MFA code for ${mfaSerial}: `;
+}
+
+/**
+ * The MFA prompt for a command: `--mfa-token` once, then `mfa_process`,
+ * else the driver. An unknown driver, or `terminal` without a terminal, is a
+ * clear error when a code is first needed (a profile without MFA never asks).
+ */
+export function mfaPromptFor(options: MfaPromptOptions): MfaPrompt {
+  let tokenUsed = false;
+  return async (request) => {
+    if (options.mfaToken !== undefined && options.mfaToken !== '' && !tokenUsed) {
+      tokenUsed = true;
+      return options.mfaToken;
+    }
+    if (options.mfaProcess !== undefined && options.mfaProcess !== '') {
+      options.debug(`profile ${request.profileName}: running mfa_process`);
+      const result = await runShellCommand(options.mfaProcess, { env: options.env });
+      if (result.code !== 0) {
+        throw new UserError(
+          `profile ${request.profileName}: mfa_process ${describeExit(result)}; run it by hand to see why`,
+        );
+      }
+      return result.stdout.trim();
+    }
+    const driver = chooseDriver(options);
+    options.debug(
+      `profile ${request.profileName}: asking for the MFA code with the ${driver} prompt`,
+    );
+    return DRIVERS[driver](request.mfaSerial, options, request.profileName);
+  };
+}
+
+type Driver = (
+  mfaSerial: string,
+  options: MfaPromptOptions,
+  profileName: string,
+) => Promise<string>;
+
+const DRIVERS: Record<(typeof MFA_PROMPT_DRIVERS)[number], Driver> = {
+  terminal: terminalPrompt,
+  ykman: ykmanPrompt,
+  osascript: (serial, options) =>
+    runDriver(
+      'osascript',
+      [
+        '-e',
+        `display dialog ${JSON.stringify(mfaPromptMessage(serial))} default answer "" buttons {"OK", "Cancel"} default button 1\ntext returned of the result\nreturn result`,
+      ],
+      options,
+    ),
+  zenity: (serial, options) =>
+    runDriver(
+      'zenity',
+      ['--entry', '--title', 'aws-vault', '--text', mfaPromptMessage(serial)],
+      options,
+    ),
+  kdialog: (serial, options) =>
+    runDriver('kdialog', ['--inputbox', mfaPromptMessage(serial), '--title', 'aws-vault'], options),
+};
+
+function chooseDriver(options: MfaPromptOptions): keyof typeof DRIVERS {
+  const name = options.driver;
+  if (name === 'pass') {
+    throw new UserError(
+      '--prompt=pass (AWS_VAULT_PROMPT=pass) was removed from aws-vault: a TOTP kept beside the password is not a second factor. To keep using pass, add `mfa_process = pass otp <your mfa_serial>` to the profile in ~/.aws/config',
+    );
+  }
+  if (name !== undefined && name !== '') {
+    if (!(MFA_PROMPT_DRIVERS as readonly string[]).includes(name)) {
+      throw new UserError(
+        `unknown prompt driver "${name}"; use one of: ${MFA_PROMPT_DRIVERS.join(', ')}`,
+      );
+    }
+    if (name === 'terminal' && options.avoidTerminal) {
+      throw new UserError(
+        'the terminal MFA prompt cannot be used with a credential server (the command run owns the terminal); use --prompt=ykman, zenity, kdialog or osascript, or set mfa_process in the profile',
+      );
+    }
+    return name as keyof typeof DRIVERS;
+  }
+  if (!options.avoidTerminal && hasControllingTerminal()) return 'terminal';
+  for (const candidate of ['kdialog', 'osascript', 'ykman', 'zenity'] as const) {
+    if (onPath(candidate, options.env)) return candidate;
+  }
+  return 'terminal';
+}
+
+function hasControllingTerminal(): boolean {
+  if (process.platform === 'win32') return false;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/**
+ * Asks on the controlling terminal (`/dev/tty`), never on stdin/stdout, so
+ * it works when stdout is a pipe (`credential_process`, `$(...)`). The read
+ * is asynchronous so a lock held meanwhile stays fresh.
+ */
+async function terminalPrompt(
+  mfaSerial: string,
+  _options: MfaPromptOptions,
+  profileName: string,
+): Promise<string> {
+  let readFd: number;
+  let writeFd: number;
+  try {
+    if (process.platform === 'win32') throw new Error('no /dev/tty');
+    readFd = openSync('/dev/tty', 'r');
+    writeFd = openSync('/dev/tty', 'w');
+  } catch {
+    throw new UserError(
+      `profile ${profileName}: an MFA code for ${mfaSerial} is needed but there is no terminal to ask on; pass --mfa-token, set mfa_process in the profile, or choose another --prompt (ykman, zenity, kdialog, osascript)`,
+    );
+  }
+  try {
+    writeSync(writeFd, mfaPromptMessage(mfaSerial));
+  } finally {
+    closeSync(writeFd);
+  }
+  const input = new ReadStream(readFd);
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let text = '';
+      input.setEncoding('utf8');
+      input.on('data', (chunk: string) => {
+        text += chunk;
+        const end = text.indexOf('\n');
+        if (end >= 0) resolve(text.slice(0, end).trim());
+      });
+      input.on('end', () =>
+        reject(new UserError(`profile ${profileName}: no MFA code entered (end of input)`)),
+      );
+      input.on('error', (error) =>
+        reject(new UserError(`profile ${profileName}: cannot read the terminal: ${error.message}`)),
+      );
+    });
+  } finally {
+    input.destroy();
+  }
+}
+
+/** `ykman oath accounts code --single NAME`, NAME being the MFA serial unless overridden. */
+function ykmanPrompt(mfaSerial: string, options: MfaPromptOptions): Promise<string> {
+  const env = options.env;
+  const name = env.YKMAN_OATH_CREDENTIAL_NAME || mfaSerial;
+  const args: string[] = [];
+  if (env.YKMAN_OATH_DEVICE_SERIAL) args.push('--device', env.YKMAN_OATH_DEVICE_SERIAL);
+  if (['1', '2', '3'].includes(env.AWS_VAULT_YKMAN_VERSION ?? '')) {
+    args.push('oath', 'code', '--single', name);
+  } else {
+    args.push('oath', 'accounts', 'code', '--single', name);
+  }
+  options.debug(`fetching the MFA code with \`ykman ${args.join(' ')}\``);
+  return runDriver('ykman', args, options);
+}
+
+/** Runs a prompt program (no shell) and returns its trimmed stdout. */
+function runDriver(command: string, args: string[], options: MfaPromptOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new UserError(
+          error.code === 'ENOENT'
+            ? `the ${command} MFA prompt needs \`${command}\`, which is not on PATH; install it or choose another --prompt`
+            : `cannot run ${command} for the MFA code: ${error.message}`,
+        ),
+      );
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) {
+        resolve(Buffer.concat(chunks).toString('utf8').trim());
+        return;
+      }
+      reject(
+        new UserError(
+          `${command} did not give an MFA code (${signal ? `killed by ${signal}` : `exit code ${code}`}); was the dialog cancelled?`,
+        ),
+      );
+    });
+  });
+}
