@@ -52,14 +52,19 @@ export interface SsoApi {
 }
 
 export interface SsoApiOptions {
-  /** `sso_region`. */
-  region: string;
-  /** Endpoint of the SSO-OIDC service (`AWS_ENDPOINT_URL_SSO_OIDC` etc.); undefined = AWS's. */
-  oidcEndpoint?: string;
-  /** Endpoint of the SSO portal service (`AWS_ENDPOINT_URL_SSO` etc.); undefined = AWS's. */
-  ssoEndpoint?: string;
+  /** SDK client options for SSO-OIDC (`clientConfigFor(..., 'sso-oidc')`: region, endpoint, retries). */
+  oidcConfig: SsoClientConfig;
+  /** SDK client options for the SSO portal (`clientConfigFor(..., 'sso')`). */
+  ssoConfig: SsoClientConfig;
   /** Clock used to turn `expiresIn` into dates (tests move time). */
   now?: () => number;
+}
+
+/** The client options this module passes through to the SDK constructors. */
+export interface SsoClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials?: unknown;
 }
 
 /**
@@ -84,21 +89,20 @@ export function ssoErrorStatus(error: unknown): number | undefined {
 /** The real SsoApi over the AWS SDK v3 clients. */
 export function createSsoApi(options: SsoApiOptions): SsoApi {
   const now = options.now ?? Date.now;
-  const common = {
-    region: options.region,
-    maxAttempts: 3,
-    // SSO-OIDC and the portal API are unsigned (bearer/token) calls.
-    credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' },
+  // Every call here is unsigned (the SDK models them as noAuth): no credentials.
+  const withoutCredentials = (config: SsoClientConfig) => {
+    const { credentials: _unused, ...rest } = config;
+    return rest;
   };
   let oidcClient: Promise<import('@aws-sdk/client-sso-oidc').SSOOIDCClient> | undefined;
   const oidc = () =>
     (oidcClient ??= import('@aws-sdk/client-sso-oidc').then(
-      (m) => new m.SSOOIDCClient({ ...common, endpoint: options.oidcEndpoint }),
+      (m) => new m.SSOOIDCClient(withoutCredentials(options.oidcConfig)),
     ));
   let portalClient: Promise<import('@aws-sdk/client-sso').SSOClient> | undefined;
   const portal = () =>
     (portalClient ??= import('@aws-sdk/client-sso').then(
-      (m) => new m.SSOClient({ ...common, endpoint: options.ssoEndpoint }),
+      (m) => new m.SSOClient(withoutCredentials(options.ssoConfig)),
     ));
   const toToken = (out: {
     accessToken?: string;

@@ -153,7 +153,10 @@ describe('requestSigninToken', () => {
     const error = await requestSigninToken({
       federationUrl: `${base}/federation`,
       credentials: creds,
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(error.message).toMatch(/HTTP 400: Bad session/);
     expect(error.message).not.toContain('sekrit');
   });
