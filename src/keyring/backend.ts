@@ -10,12 +10,22 @@ export interface Backend {
   readonly name: BackendName;
   /** The value stored under `key`, or undefined when there is none. */
   get(key: string): Promise<string | undefined>;
-  /** Stores `value` under `key`, replacing any earlier value, atomically. */
-  set(key: string, value: string): Promise<void>;
+  /**
+   * Stores `value` under `key`, replacing any earlier value, atomically.
+   * `options.label` is the human-readable name some stores show (the Go
+   * aws-vault's item label, e.g. `aws-vault (prod)`).
+   */
+  set(key: string, value: string, options?: SetOptions): Promise<void>;
   /** Removes `key`; removing a key that is not there is not an error. */
   remove(key: string): Promise<void>;
   /** Every key stored. */
   keys(): Promise<string[]>;
+}
+
+/** Optional details of a stored item. */
+export interface SetOptions {
+  label?: string;
+  description?: string;
 }
 
 /** Options that choose and open a backend (global flags and env, resolved). */
@@ -35,6 +45,8 @@ export interface BackendOptions {
   passDir?: string;
   passCmd?: string;
   passPrefix?: string;
+  /** Environment to probe (D-Bus address); defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
   /** Receives debug lines (never a secret). */
   debug: (line: string) => void;
 }

@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Backend, SetOptions } from './backend.ts';
+import { decodeFileName, encodeFileName } from './percent.ts';
+
+/** How the file backend is opened. */
+export interface FileBackendOptions {
+  /** The folder holding one encrypted file per key (`~/.awsvault/keys`). */
+  dir: string;
+  /** `AWS_VAULT_FILE_PASSPHRASE`. */
+  passphrase?: string;
+  /** Hidden prompt on the TTY; undefined when there is none. */
+  promptPassphrase?: (message: string) => Promise<string>;
+  debug?: (line: string) => void;
+}
+
+// The Go aws-vault (99designs/keyring via jose2go) writes exactly these.
+const ALG = 'PBES2-HS256+A128KW';
+const ENC = 'A256GCM';
+const P2C = 8192;
+/**
+ * Temporary files start with `%tmp-`: a key's file name never does, because
+ * the encoding turns every `%` of a key into `%25`. So a half-written file
+ * left by a killed process is never mistaken for a key.
+ */
+const TMP_PREFIX = '%tmp-';
+
+/** The JSON of a 99designs/keyring `Item`, the payload of each file. */
+interface GoKeyringItem {
+  Key: string;
+  /** base64 of the value (Go's []byte). */
+  Data: string;
+  Label: string;
+  Description: string;
+  KeychainNotTrustApplication: boolean;
+  KeychainNotSynchronizable: boolean;
+}
+
+/**
+ * Encrypted files, one per key, in the format of the Go aws-vault's file
+ * backend: JWE compact serialisation (PBES2-HS256+A128KW, p2c 8192, A256GCM)
+ * of the keyring item JSON. Writes are atomic (temp file, fsync, rename,
+ * fsync folder); the passphrase is checked against an existing file before
+ * anything is written or removed.
+ */
+export class FileBackend implements Backend {
+  readonly name = 'file' as const;
+  readonly dir: string;
+  readonly #options: FileBackendOptions;
+  #passphrase: Promise<Uint8Array> | undefined;
+  #verified = false;
+  #dirChecked = false;
+
+  constructor(options: FileBackendOptions) {
+    this.dir = options.dir;
+    this.#options = options;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    await this.#checkDir(false);
+    let token: string;
+    try {
+      token = await fs.readFile(this.#path(key), 'utf8');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw new UserError(`file backend: cannot read ${this.#path(key)}: ${errnoText(error)}`, {
+        cause: error,
+      });
+    }
+    const item = await this.#decrypt(token, key);
+    this.#verified = true;
+    return Buffer.from(item.Data, 'base64').toString('utf8');
+  }
+
+  async set(key: string, value: string, options?: SetOptions): Promise<void> {
+    await this.#checkDir(true);
+    await this.#verifyPassphrase();
+    const item: GoKeyringItem = {
+      Key: key,
+      Data: Buffer.from(value, 'utf8').toString('base64'),
+      Label: options?.label ?? `aws-vault (${key})`,
+      Description: options?.description ?? '',
+      KeychainNotTrustApplication: true,
+      KeychainNotSynchronizable: false,
+    };
+    const token = await this.#encrypt(JSON.stringify(item));
+    await this.#writeAtomically(this.#path(key), token);
+    this.#verified = true;
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.#checkDir(false);
+    const path = this.#path(key);
+    try {
+      await fs.access(path);
+    } catch {
+      return;
+    }
+    await this.#verifyPassphrase();
+    try {
+      await fs.unlink(path);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return;
+      throw error;
+    }
+    await fsyncDir(this.dir);
+  }
+
+  async keys(): Promise<string[]> {
+    await this.#checkDir(false);
+    return (await this.#fileNames()).map(decodeFileName);
+  }
+
+  async #fileNames(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await fs.readdir(this.dir, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return [];
+      throw new UserError(`file backend: cannot list ${this.dir}: ${errnoText(error)}`, {
+        cause: error,
+      });
+    }
+    return entries
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith(TMP_PREFIX))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  #path(key: string): string {
+    if (key === '') throw new UserError('file backend: an empty key cannot be stored');
+    const name = encodeFileName(key);
+    if (name === '.' || name === '..') {
+      throw new UserError(`file backend: "${key}" cannot be used as a key`);
+    }
+    return join(this.dir, name);
+  }
+
+  /** Creates the folder 0700 (when writing) and tightens a looser mode. */
+  async #checkDir(create: boolean): Promise<void> {
+    if (this.#dirChecked) return;
+    let stat;
+    try {
+      stat = await fs.stat(this.dir);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) {
+        throw new UserError(`file backend: cannot use ${this.dir}: ${errnoText(error)}`, {
+          cause: error,
+        });
+      }
+      if (!create) return;
+      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await fs.chmod(this.dir, 0o700);
+      this.#debug(`file backend: created ${this.dir} (0700)`);
+      this.#dirChecked = true;
+      return;
+    }
+    if (!stat.isDirectory()) {
+      throw new UserError(`file backend: ${this.dir} is not a folder; set --file-dir to a folder`);
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid) {
+      throw new UserError(
+        `file backend: ${this.dir} belongs to another user (uid ${stat.uid}); use a folder of your own with --file-dir`,
+      );
+    }
+    if ((stat.mode & 0o077) !== 0) {
+      await fs.chmod(this.dir, 0o700);
+      this.#debug(
+        `file backend: ${this.dir} was mode ${(stat.mode & 0o777).toString(8)}, changed to 0700`,
+      );
+    }
+    this.#dirChecked = true;
+  }
+
+  #passphraseBytes(): Promise<Uint8Array> {
+    this.#passphrase ??= (async () => {
+      let passphrase = this.#options.passphrase;
+      if (passphrase === undefined || passphrase === '') {
+        const prompt = this.#options.promptPassphrase;
+        if (prompt === undefined) {
+          throw new UserError(
+            `file backend: a passphrase is needed to unlock ${this.dir}: set AWS_VAULT_FILE_PASSPHRASE or run in a terminal`,
+          );
+        }
+        passphrase = await prompt(`Enter passphrase to unlock "${this.dir}": `);
+      }
+      if (passphrase === '') {
+        throw new UserError(`file backend: the passphrase for ${this.dir} cannot be empty`);
+      }
+      return new TextEncoder().encode(passphrase);
+    })();
+    // A failed prompt is not cached: the next call asks again.
+    this.#passphrase.catch(() => {
+      this.#passphrase = undefined;
+    });
+    return this.#passphrase;
+  }
+
+  /** Refuses a passphrase that does not open the files already there. */
+  async #verifyPassphrase(): Promise<void> {
+    await this.#passphraseBytes();
+    if (this.#verified) return;
+    for (const name of await this.#fileNames()) {
+      let token: string;
+      try {
+        token = await fs.readFile(join(this.dir, name), 'utf8');
+      } catch {
+        continue;
+      }
+      try {
+        await this.#decrypt(token, decodeFileName(name));
+        this.#verified = true;
+        return;
+      } catch (error) {
+        if (error instanceof WrongPassphraseError) throw error;
+        // A file that is not ours (or damaged) proves nothing: try the next one.
+        this.#debug(`file backend: skipping unreadable file ${name} while checking the passphrase`);
+      }
+    }
+    // An empty store: this passphrase becomes its passphrase.
+    this.#verified = true;
+  }
+
+  async #decrypt(token: string, key: string): Promise<GoKeyringItem> {
+    const { compactDecrypt } = await import('jose');
+    const passphrase = await this.#passphraseBytes();
+    let plaintext: Uint8Array;
+    try {
+      ({ plaintext } = await compactDecrypt(token.trim(), passphrase, {
+        keyManagementAlgorithms: [ALG],
+        contentEncryptionAlgorithms: [ENC],
+        maxPBES2Count: 1_000_000,
+      }));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_JWE_DECRYPTION_FAILED') {
+        throw new WrongPassphraseError(this.dir);
+      }
+      throw new UserError(
+        `file backend: the file for "${key}" in ${this.dir} is damaged or not an aws-vault file`,
+        {
+          cause: error,
+        },
+      );
+    }
+    let item: unknown;
+    try {
+      item = JSON.parse(new TextDecoder().decode(plaintext));
+    } catch (error) {
+      throw new UserError(
+        `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (
+      typeof item !== 'object' ||
+      item === null ||
+      typeof (item as GoKeyringItem).Data !== 'string'
+    ) {
+      throw new UserError(
+        `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
+      );
+    }
+    return item as GoKeyringItem;
+  }
+
+  async #encrypt(payload: string): Promise<string> {
+    const { CompactEncrypt } = await import('jose');
+    return new CompactEncrypt(new TextEncoder().encode(payload))
+      .setProtectedHeader({ alg: ALG, enc: ENC, created: goTimeString(new Date()) })
+      .setKeyManagementParameters({ p2c: P2C, p2s: randomBytes(12) })
+      .encrypt(await this.#passphraseBytes());
+  }
+
+  async #writeAtomically(path: string, contents: string): Promise<void> {
+    const tmp = join(this.dir, `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
+    const handle = await fs.open(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+      0o600,
+    );
+    try {
+      try {
+        await handle.writeFile(contents, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, path);
+    } catch (error) {
+      await fs.unlink(tmp).catch(() => undefined);
+      throw new UserError(`file backend: cannot write to ${this.dir}: ${errnoText(error)}`, {
+        cause: error,
+      });
+    }
+    await fsyncDir(this.dir);
+    await this.#removeStaleTempFiles();
+  }
+
+  /** Temp files of writers that died (SIGKILL, power loss) are removed. */
+  async #removeStaleTempFiles(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(TMP_PREFIX)) continue;
+      const pid = Number(name.slice(TMP_PREFIX.length).split('-')[0]);
+      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+      await fs.unlink(join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
+  #debug(line: string): void {
+    this.#options.debug?.(line);
+  }
+}
+
+/** The passphrase does not decrypt the store's files. */
+export class WrongPassphraseError extends UserError {
+  override name = 'WrongPassphraseError';
+  constructor(dir: string) {
+    super(
+      `wrong passphrase for the file backend in ${dir} (nothing was changed); check AWS_VAULT_FILE_PASSPHRASE`,
+    );
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await fs.open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows) cannot fsync a folder; the rename is still atomic.
+  } finally {
+    await handle?.close();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM');
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+function errnoText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code ?? e.message;
+}
+
+/** Like Go's time.Time.String() in UTC, the `created` header jose2go writes. */
+function goTimeString(date: Date): string {
+  const iso = date.toISOString(); // 2026-11-22T13:21:00.812Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000000 +0000 UTC`;
+}

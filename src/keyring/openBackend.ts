@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Backend, BackendName, BackendOptions } from './backend.ts';
+
+/** Every name `--backend` accepts. */
+export const BACKEND_NAMES: readonly BackendName[] = [
+  'keychain',
+  'wincred',
+  'secret-service',
+  'file',
+  'pass',
+  'memory',
+];
+
+/**
+ * Opens the backend the options name, or the platform default: the OS
+ * keychain when it is reachable, else the encrypted `file` store. A backend
+ * that was asked for by name and cannot be opened is a UserError saying
+ * what to do. Native modules load only for the backend that needs them.
+ */
+export async function openBackend(options: BackendOptions): Promise<Backend> {
+  const env = options.env ?? process.env;
+  const chosen = options.backend;
+  if (chosen !== undefined && !BACKEND_NAMES.includes(chosen)) {
+    throw new UserError(
+      `unknown backend "${String(chosen)}"; choose one of: ${BACKEND_NAMES.filter((n) => n !== 'memory').join(', ')}`,
+    );
+  }
+  const name = chosen ?? (await defaultBackend(options, env));
+  options.debug(`keyring: using the ${name} backend${chosen === undefined ? ' (default)' : ''}`);
+  switch (name) {
+    case 'memory': {
+      const { MemoryBackend } = await import('./memoryBackend.ts');
+      return new MemoryBackend();
+    }
+    case 'file': {
+      const { FileBackend } = await import('./fileBackend.ts');
+      return new FileBackend({
+        dir: options.fileDir,
+        ...(options.filePassphrase !== undefined ? { passphrase: options.filePassphrase } : {}),
+        ...(options.promptPassphrase !== undefined
+          ? { promptPassphrase: options.promptPassphrase }
+          : {}),
+        debug: options.debug,
+      });
+    }
+    case 'pass': {
+      const { PassBackend } = await import('./passBackend.ts');
+      return PassBackend.open({ ...options, env });
+    }
+    case 'secret-service':
+      return openSecretService(options, env);
+    case 'keychain':
+    case 'wincred':
+      return openOsKeychain(name, options, env);
+  }
+}
+
+async function defaultBackend(
+  options: BackendOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<BackendName> {
+  if (process.platform === 'darwin') return 'keychain';
+  if (process.platform === 'win32') return 'wincred';
+  if (process.platform !== 'linux' && process.platform !== 'freebsd') return 'file';
+  if (!hasSessionBus(env)) {
+    options.debug('keyring: no D-Bus session bus, so no Secret Service: using the file backend');
+    return 'file';
+  }
+  try {
+    await openSecretService(options, env);
+    return 'secret-service';
+  } catch (error) {
+    options.debug(
+      `keyring: Secret Service not usable (${(error as Error).message}): using the file backend`,
+    );
+    return 'file';
+  }
+}
+
+function hasSessionBus(env: NodeJS.ProcessEnv): boolean {
+  if (env.DBUS_SESSION_BUS_ADDRESS !== undefined && env.DBUS_SESSION_BUS_ADDRESS !== '')
+    return true;
+  const runtime = env.XDG_RUNTIME_DIR;
+  return runtime !== undefined && runtime !== '' && existsSync(join(runtime, 'bus'));
+}
+
+/** The Secret Service collection to pin entries to; undefined = the default collection. */
+function collectionTarget(name: string | undefined): string | undefined {
+  if (name === undefined || name === '' || name === 'default') return undefined;
+  return name;
+}
+
+async function loadKeyring(backend: string): Promise<typeof import('@napi-rs/keyring')> {
+  try {
+    return await import('@napi-rs/keyring');
+  } catch (error) {
+    throw new UserError(
+      `${backend} backend: the native keyring module (@napi-rs/keyring) cannot be loaded on this platform; use --backend=file`,
+      { cause: error },
+    );
+  }
+}
+
+async function openSecretService(
+  options: BackendOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<Backend> {
+  if (process.platform !== 'linux' && process.platform !== 'freebsd') {
+    throw new UserError('the secret-service backend exists on Linux only; use --backend=file');
+  }
+  if (!hasSessionBus(env)) {
+    throw new UserError(
+      'secret-service backend: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, as on a server or over SSH); use --backend=file',
+    );
+  }
+  const mod = await loadKeyring('secret-service');
+  try {
+    // Pinned to the Secret Service: the constructor fails when none answers
+    // (instead of silently using the kernel keyring, which reboots forget).
+    new mod.AsyncEntry('aws-vault', 'aws-vault-probe', { linux: { store: 'secret-service' } });
+  } catch (error) {
+    const message = (error as Error).message;
+    const detail = /ServiceUnknown|not provided by any|NameHasNoOwner/i.test(message)
+      ? 'no Secret Service on the session bus (is gnome-keyring or KWallet running?)'
+      : `the session bus does not answer (${message})`;
+    throw new UserError(`secret-service backend: ${detail}; use --backend=file`, { cause: error });
+  }
+  const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
+  const collection = collectionTarget(options.secretServiceCollection);
+  return new OsKeyringBackend(mod, {
+    name: 'secret-service',
+    ...(collection !== undefined ? { collection } : {}),
+    env,
+    debug: options.debug,
+  });
+}
+
+async function openOsKeychain(
+  name: 'keychain' | 'wincred',
+  options: BackendOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<Backend> {
+  const platform = name === 'keychain' ? 'darwin' : 'win32';
+  if (process.platform !== platform) {
+    throw new UserError(
+      `the ${name} backend exists on ${name === 'keychain' ? 'macOS' : 'Windows'} only; use --backend=file`,
+    );
+  }
+  if (
+    name === 'keychain' &&
+    options.keychainName !== undefined &&
+    options.keychainName !== 'aws-vault'
+  ) {
+    options.debug(
+      `keyring: entries go to the login keychain (named keychains such as ${options.keychainName} are not supported)`,
+    );
+  }
+  const mod = await loadKeyring(name);
+  const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
+  return new OsKeyringBackend(mod, { name, env, debug: options.debug });
+}

@@ -1,0 +1,145 @@
+import { UserError } from '../errors.ts';
+import type { Backend } from './backend.ts';
+import { secretServiceStatus, type SecretServiceStatus } from './secretServiceStatus.ts';
+
+type KeyringModule = typeof import('@napi-rs/keyring');
+type EntryOptions = import('@napi-rs/keyring').EntryOptions;
+
+/** The service name of every entry (the username is the item key). */
+export const KEYRING_SERVICE = 'aws-vault';
+
+export type OsBackendName = 'secret-service' | 'keychain' | 'wincred';
+
+export interface OsKeyringBackendOptions {
+  name: OsBackendName;
+  /** Secret Service collection label; undefined = the default collection. */
+  collection?: string;
+  env: NodeJS.ProcessEnv;
+  debug: (line: string) => void;
+}
+
+/**
+ * The OS keychains through `@napi-rs/keyring`: one entry per key under the
+ * service `aws-vault`. On Linux the entries are pinned to the Secret Service
+ * (never the kernel keyring, which forgets everything at reboot).
+ */
+export class OsKeyringBackend implements Backend {
+  readonly name: OsBackendName;
+  readonly #mod: KeyringModule;
+  readonly #options: OsKeyringBackendOptions;
+  readonly #entryOptions: EntryOptions | undefined;
+  #statusOk = false;
+
+  constructor(mod: KeyringModule, options: OsKeyringBackendOptions) {
+    this.#mod = mod;
+    this.name = options.name;
+    this.#options = options;
+    this.#entryOptions =
+      options.name === 'secret-service' ? { linux: { store: 'secret-service' } } : undefined;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    let value: string | null;
+    try {
+      value = await this.#entry(key).getPassword();
+    } catch (error) {
+      throw await this.#failure('read', error);
+    }
+    // A locked collection reads as empty: make sure that is not why.
+    if (value === null) await this.#assertUsable();
+    return value ?? undefined;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    try {
+      await this.#entry(key).setPassword(value);
+    } catch (error) {
+      throw await this.#failure('write', error);
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.#entry(key).deleteCredential();
+    } catch (error) {
+      throw await this.#failure('remove from', error);
+    }
+  }
+
+  async keys(): Promise<string[]> {
+    let found: { account: string }[];
+    try {
+      found = await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
+    } catch (error) {
+      throw await this.#failure('list', error);
+    }
+    if (found.length === 0) await this.#assertUsable();
+    return [...new Set(found.map((c) => c.account))].sort();
+  }
+
+  #target(): string | undefined {
+    return this.name === 'secret-service' ? this.#options.collection : undefined;
+  }
+
+  #entry(key: string): InstanceType<KeyringModule['AsyncEntry']> {
+    const target = this.#target();
+    return target === undefined
+      ? new this.#mod.AsyncEntry(KEYRING_SERVICE, key, this.#entryOptions)
+      : this.#mod.AsyncEntry.withTarget(target, KEYRING_SERVICE, key, this.#entryOptions);
+  }
+
+  /** Throws a clear error when the collection is locked or missing. */
+  async #assertUsable(): Promise<void> {
+    if (this.name !== 'secret-service' || this.#statusOk) return;
+    const status = await secretServiceStatus(this.#options.env, this.#target());
+    this.#options.debug(`secret-service: collection status ${status.state}`);
+    const error = statusError(status);
+    if (error !== undefined) throw error;
+    this.#statusOk = status.state === 'ok';
+  }
+
+  async #failure(what: string, error: unknown): Promise<UserError> {
+    if (this.name === 'secret-service') {
+      const status = await secretServiceStatus(this.#options.env, this.#target());
+      this.#options.debug(`secret-service: collection status ${status.state}`);
+      const clear = statusError(status, error);
+      if (clear !== undefined) return clear;
+    }
+    return new UserError(`${this.name} backend: cannot ${what} the keyring: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The user-facing error for a Secret Service state; undefined when it is fine. */
+export function statusError(status: SecretServiceStatus, cause?: unknown): UserError | undefined {
+  const options = cause === undefined ? undefined : { cause };
+  switch (status.state) {
+    case 'locked':
+      return new UserError(
+        `secret-service backend: the keyring collection "${status.label}" is locked; unlock it (log in to your desktop session, or open it in Passwords and Keys / seahorse) and run the command again`,
+        options,
+      );
+    case 'no-default-collection':
+      return new UserError(
+        'secret-service backend: the Secret Service has no default collection (keyring); create one in your desktop session, name one with --secret-service-collection, or use --backend=file',
+        options,
+      );
+    case 'no-collection':
+      return new UserError(
+        `secret-service backend: there is no keyring collection labelled "${status.name}"; create it in your desktop session or pick another with --secret-service-collection`,
+        options,
+      );
+    case 'no-service':
+      return new UserError(
+        'secret-service backend: no Secret Service on the session bus (is gnome-keyring or KWallet running?); use --backend=file',
+        options,
+      );
+    default:
+      return undefined;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,228 @@
+import type { Credentials } from '../credentials/types.ts';
+import type { Backend } from './backend.ts';
+
+/** The kinds of cached session the Go aws-vault names (its key's first field). */
+export type SessionType =
+  | 'sts.GetSessionToken'
+  | 'sts.AssumeRole'
+  | 'sts.AssumeRoleWithWebIdentity'
+  | 'sts.GetFederationToken'
+  | 'sso.GetRoleCredentials';
+
+/** What identifies a cached session, apart from its expiry. */
+export interface SessionMeta {
+  type: SessionType | string;
+  profileName: string;
+  /** The MFA device the session was made with; '' or undefined for none. */
+  mfaSerial?: string;
+}
+
+/** A cached session as its key describes it. */
+export interface SessionKey {
+  type: string;
+  profileName: string;
+  mfaSerial: string;
+  expiration: Date;
+  /** The backend key itself. */
+  key: string;
+}
+
+const SESSION_KEY = /^([^,]+),([^,]+),([^,]*),([0-9]{1,})$/;
+// Formats of aws-vault v4-v6, still found in old keychains; only ever removed.
+const OLD_SESSION_KEYS = [
+  /^session,([^,]+),([^,]*),([0-9]{2,})$/,
+  /^session:([^ ]+):([^ ]*):([^:]+)$/,
+  /^(.+?) session \((\d+)\)$/,
+];
+
+/** `base64.URLEncoding.WithPadding(NoPadding)` of Go. */
+function b64(value: string): string {
+  return Buffer.from(value, 'utf8').toString('base64url');
+}
+
+function unb64(value: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) return undefined;
+  const decoded = Buffer.from(value, 'base64url');
+  // Go's decoder is strict: reject what does not round-trip.
+  if (decoded.toString('base64url') !== value) return undefined;
+  return decoded.toString('utf8');
+}
+
+function prefixOf(meta: SessionMeta): string {
+  return `${meta.type},${b64(meta.profileName)},${b64(meta.mfaSerial ?? '')},`;
+}
+
+/** The key the Go aws-vault gives a session: `TYPE,b64(profile),b64(mfa),UNIX`. */
+export function formatSessionKey(meta: SessionMeta, expiration: Date): string {
+  return `${prefixOf(meta)}${Math.floor(expiration.getTime() / 1000)}`;
+}
+
+/** Parses a current-format session key; undefined for anything else. */
+export function parseSessionKey(key: string): SessionKey | undefined {
+  const m = SESSION_KEY.exec(key);
+  if (m === null) return undefined;
+  const profileName = unb64(m[2] as string);
+  const mfaSerial = unb64(m[3] as string);
+  const seconds = Number(m[4]);
+  if (profileName === undefined || mfaSerial === undefined || !Number.isSafeInteger(seconds)) {
+    return undefined;
+  }
+  return {
+    type: m[1] as string,
+    profileName,
+    mfaSerial,
+    expiration: new Date(seconds * 1000),
+    key,
+  };
+}
+
+/** A session key in the current or an older aws-vault format. */
+export function isSessionKey(key: string): boolean {
+  return parseSessionKey(key) !== undefined || OLD_SESSION_KEYS.some((re) => re.test(key));
+}
+
+/** Go's `time.Time` JSON: RFC 3339, fractional seconds only when present. */
+export function goTime(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** The JSON the Go aws-vault stores for a session (`sts/types.Credentials`). */
+interface StoredSession {
+  AccessKeyId: string;
+  Expiration: string;
+  SecretAccessKey: string;
+  SessionToken: string;
+}
+
+/**
+ * Cached STS / SSO sessions, stored in the vault's backend under keys the Go
+ * aws-vault understands, so both tools share (and clear) each other's cache.
+ */
+export class SessionStore {
+  readonly #backend: Backend;
+  readonly #now: () => number;
+
+  constructor(backend: Backend, options?: { now?: () => number }) {
+    this.#backend = backend;
+    this.#now = options?.now ?? Date.now;
+  }
+
+  /**
+   * The freshest cached session for `meta` with at least `minTtlSeconds` left;
+   * undefined when there is none. Expired sessions it sees are removed.
+   */
+  async get(meta: SessionMeta, minTtlSeconds: number): Promise<Credentials | undefined> {
+    const now = this.#now();
+    const prefix = prefixOf(meta);
+    const candidates = (await this.#pruneExpired(now))
+      .filter((k) => k.key.startsWith(prefix))
+      .filter((k) => k.expiration.getTime() - now >= minTtlSeconds * 1000)
+      .sort((a, b) => b.expiration.getTime() - a.expiration.getTime());
+    for (const candidate of candidates) {
+      const value = await this.#backend.get(candidate.key);
+      const creds = value === undefined ? undefined : parseSession(value, candidate.expiration);
+      if (creds !== undefined) return creds;
+      // Unreadable (or vanished): it can never serve anyone.
+      await this.#backend.remove(candidate.key);
+    }
+    return undefined;
+  }
+
+  /** Caches `creds` (which must expire) and drops older sessions of the same kind. */
+  async set(meta: SessionMeta, creds: Credentials): Promise<void> {
+    if (creds.expiration === undefined) {
+      throw new Error('SessionStore.set: a session must have an expiration');
+    }
+    const key = formatSessionKey(meta, creds.expiration);
+    const value: StoredSession = {
+      AccessKeyId: creds.accessKeyId,
+      Expiration: goTime(creds.expiration),
+      SecretAccessKey: creds.secretAccessKey,
+      SessionToken: creds.sessionToken ?? '',
+    };
+    const existing = await this.#pruneExpired(this.#now());
+    // Write first, then remove the older ones: there is never a moment
+    // without a usable session.
+    await this.#backend.set(key, JSON.stringify(value), {
+      label: `aws-vault session for ${meta.profileName} (expires ${goTime(creds.expiration)})`,
+      description: 'aws-vault session',
+    });
+    const prefix = prefixOf(meta);
+    for (const old of existing) {
+      if (old.key !== key && old.key.startsWith(prefix)) await this.#backend.remove(old.key);
+    }
+  }
+
+  /** Every cached session (current key format), expired or not. */
+  async list(): Promise<SessionKey[]> {
+    const keys = await this.#backend.keys();
+    return keys.map(parseSessionKey).filter((k): k is SessionKey => k !== undefined);
+  }
+
+  /** Removes one profile's sessions; returns how many. */
+  async removeForProfile(profileName: string): Promise<number> {
+    let n = 0;
+    for (const session of await this.list()) {
+      if (session.profileName !== profileName) continue;
+      await this.#backend.remove(session.key);
+      n++;
+    }
+    return n;
+  }
+
+  /** Removes every cached session (also old-format ones); returns how many. */
+  async removeAll(): Promise<number> {
+    let n = 0;
+    for (const key of await this.#backend.keys()) {
+      if (!isSessionKey(key)) continue;
+      await this.#backend.remove(key);
+      n++;
+    }
+    return n;
+  }
+
+  /** A session key (current or old format)? */
+  isSessionKey(key: string): boolean {
+    return isSessionKey(key);
+  }
+
+  /** Lists the sessions and removes those that have expired (and old formats). */
+  async #pruneExpired(now: number): Promise<SessionKey[]> {
+    const live: SessionKey[] = [];
+    for (const key of await this.#backend.keys()) {
+      const parsed = parseSessionKey(key);
+      if (parsed === undefined) {
+        if (OLD_SESSION_KEYS.some((re) => re.test(key))) await this.#backend.remove(key);
+        continue;
+      }
+      if (parsed.expiration.getTime() <= now) {
+        await this.#backend.remove(key);
+        continue;
+      }
+      live.push(parsed);
+    }
+    return live;
+  }
+}
+
+function parseSession(value: string, keyExpiration: Date): Credentials | undefined {
+  let parsed: Partial<StoredSession>;
+  try {
+    parsed = JSON.parse(value) as Partial<StoredSession>;
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed.AccessKeyId !== 'string' || typeof parsed.SecretAccessKey !== 'string') {
+    return undefined;
+  }
+  const expiration =
+    typeof parsed.Expiration === 'string' && !Number.isNaN(Date.parse(parsed.Expiration))
+      ? new Date(parsed.Expiration)
+      : keyExpiration;
+  return {
+    accessKeyId: parsed.AccessKeyId,
+    secretAccessKey: parsed.SecretAccessKey,
+    ...(parsed.SessionToken ? { sessionToken: parsed.SessionToken } : {}),
+    expiration,
+  };
+}

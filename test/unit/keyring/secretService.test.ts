@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { openBackend } from '../../../src/keyring/openBackend.ts';
+import { CredentialStore } from '../../../src/keyring/credentialStore.ts';
+import { secretServiceAvailable, uniquePrefix } from '../../helpers/secretService.ts';
+
+const enabled = secretServiceAvailable();
+
+describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
+  const options = { fileDir: '/nonexistent', debug: () => undefined };
+
+  it('is the default backend when a Secret Service answers', async () => {
+    const backend = await openBackend(options);
+    expect(backend.name).toBe('secret-service');
+  });
+
+  it('stores, reads, lists and removes keys, unicode and / included', async () => {
+    const backend = await openBackend({ ...options, backend: 'secret-service' });
+    const p = uniquePrefix('ss');
+    const keys = [
+      `${p}/team/dev prod`,
+      `${p}-ünïcødé ☃`,
+      `sts.GetSessionToken,${Buffer.from(p).toString('base64url')},,1999999999`,
+    ];
+    for (const [i, key] of keys.entries()) await backend.set(key, `value ${i} ✓`);
+    for (const [i, key] of keys.entries()) expect(await backend.get(key)).toBe(`value ${i} ✓`);
+    const listed = await backend.keys();
+    for (const key of keys) expect(listed).toContain(key);
+    await backend.set(keys[0] as string, 'replaced');
+    expect(await backend.get(keys[0] as string)).toBe('replaced');
+    for (const key of keys) await backend.remove(key);
+    for (const key of keys) expect(await backend.get(key)).toBeUndefined();
+    const after = await backend.keys();
+    for (const key of keys) expect(after).not.toContain(key);
+    await backend.remove(keys[0] as string); // removing a missing key is fine
+  });
+
+  it('keeps credentials in Go-compatible JSON through CredentialStore', async () => {
+    const backend = await openBackend({ ...options, backend: 'secret-service' });
+    const store = new CredentialStore(backend);
+    const profile = uniquePrefix('cred');
+    await store.set(profile, { accessKeyId: 'AKIATEST', secretAccessKey: 'secret/+=' });
+    const got = await store.get(profile);
+    expect(got?.accessKeyId).toBe('AKIATEST');
+    expect(got?.secretAccessKey).toBe('secret/+=');
+    expect(got?.addedAt).toBeInstanceOf(Date);
+    expect(await store.profiles()).toContain(profile);
+    await store.remove(profile);
+    expect(await store.has(profile)).toBe(false);
+  });
+});
