@@ -73,8 +73,26 @@ function parseTarget(target: string): { host: string; port: number } {
  */
 export async function runProxy(options: ProxyOptions): Promise<void> {
   const target = parseTarget(options.target);
-  const { debug } = options;
+  // Our parent may die before us: writing to its closed pipes must not kill
+  // us before the alias is gone.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  const debug = (line: string) => {
+    try {
+      options.debug(line);
+    } catch {
+      // A log line is never worth leaving the alias behind.
+    }
+  };
   const added = addAlias(options.listenAddress);
+  let removed = !added;
+  const cleanUp = () => {
+    if (removed) return;
+    removed = true;
+    removeAlias(options.listenAddress);
+  };
+  // Last resort for an unexpected exit: spawnSync still works in 'exit'.
+  process.once('exit', cleanUp);
   debug(`proxy: ${added ? 'added' : 'found'} ${options.listenAddress} on loopback`);
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -94,7 +112,7 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   try {
     await listen(server, options.listenAddress, options.listenPort);
   } catch (error) {
-    if (added) removeAlias(options.listenAddress);
+    cleanUp();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
       code === 'EADDRINUSE'
@@ -136,6 +154,7 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
     server.close(() => resolve());
     for (const socket of sockets) socket.destroy();
   });
-  if (added) removeAlias(options.listenAddress);
+  cleanUp();
+  process.off('exit', cleanUp);
   debug('proxy: stopped');
 }

@@ -84,7 +84,7 @@ describe('ECS credential server', () => {
       ['a LAN Host', (_t: string, p: string) => ({ Host: `192.168.1.10:${p}` })],
     ])('%s', async (_name, headers) => {
       const { get, token, port, base, debugLines } = await start();
-      const h = headers(token, port);
+      const h: Record<string, string> = headers(token, port);
       const reply =
         h.Authorization === ''
           ? await request(`http://127.0.0.1:${port}`, { headers: {} })

@@ -1,0 +1,67 @@
+// The root path of `exec --ec2-server`: the built CLI's privileged `proxy`
+// aliasing 169.254.169.254 on loopback and serving port 80. Run inside a
+// fresh network namespace (`unshare -n`) so the machine's own loopback is
+// never touched; skipped when not root or namespaces are unavailable.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = process.env.TEST_PROXY_BIN ?? join(root, 'bin/aws-vault.js');
+const child = join(root, 'test/e2e/server-netns-child.ts');
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
+
+describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespace)', () => {
+  it('serves the SDK through the privileged proxy and leaves no alias or port behind', () => {
+    const run = spawnSync('unshare', ['-n', process.execPath, child, bin], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout);
+    expect(result.env).toEqual({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://169.254.169.254' });
+    expect(result.aliasWhileRunning).toBe(true);
+    expect(result.accessKeyId).toBe('ASIANETNS0000001');
+    expect(result.region).toBe('us-east-2');
+    expect(result.rebindingStatus).toBe(403);
+    expect(result.calls).toBe(1);
+    expect(result.aliasAfterClose).toBe(false);
+    expect(result.afterClose).not.toBe('connected');
+    const log = result.debug.join('\n');
+    expect(log).toContain('privileged proxy stopped');
+    expect(log).not.toContain('netns-secret');
+    expect(log).not.toContain('netns-token');
+  });
+
+  it('cleans up when aws-vault is killed with SIGKILL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'awsvault-netns-'));
+    try {
+      const out = join(dir, 'out');
+      const script = `
+        "$NODE" "$CHILD" "$BIN" hold > "$OUT" &
+        pid=$!
+        i=0; until grep -q '^up' "$OUT" 2>/dev/null || [ $i -ge 150 ]; do sleep 0.1; i=$((i+1)); done
+        echo "started: $(cat "$OUT")"
+        kill -9 $pid
+        i=0; while pgrep -f "parent-pid $pid" >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+        if pgrep -f "parent-pid $pid" >/dev/null; then echo proxy=alive; else echo proxy=gone; fi
+        ip -o addr show dev lo
+      `;
+      const run = spawnSync('unshare', ['-n', 'sh', '-c', script], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, NODE: process.execPath, CHILD: child, BIN: bin, OUT: out },
+      });
+      expect(run.stdout).toContain('started: up true');
+      expect(run.stdout).toContain('proxy=gone');
+      expect(run.stdout).toContain('127.0.0.1/8');
+      expect(run.stdout).not.toContain('169.254.169.254');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
