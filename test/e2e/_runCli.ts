@@ -16,7 +16,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = join(ROOT, 'bin', 'aws-vault.js');
+/** The binary under test; AWS_VAULT_TEST_BIN points elsewhere (e.g. an installed build). */
+export const BIN = process.env.AWS_VAULT_TEST_BIN ?? join(ROOT, 'bin', 'aws-vault.js');
 export const GO_FIXTURE = '/work/shared/fixtures/go-aws-vault-file-store';
 export const GO_FIXTURE_PASSPHRASE = 'correct horse battery staple';
 

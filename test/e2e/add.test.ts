@@ -1,0 +1,171 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import {
+  BACKEND_CASES,
+  cleanupProfiles,
+  fakeKeys,
+  seedSession,
+  uniqueProfile,
+  vaultKeys,
+} from './_vault.ts';
+
+const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
+afterEach(async () => {
+  for (const h of homes.splice(0)) {
+    await cleanupProfiles(h.home, h.backend, h.profiles);
+    h.home.cleanup();
+  }
+});
+
+for (const backend of BACKEND_CASES) {
+  describe.runIf(backend.enabled)(`add (${backend.name})`, () => {
+    it('--env stores the keys, adds [profile P] to the config and drops old sessions', async () => {
+      const home = makeTempHome({
+        backend: backend.name,
+        config: '[default]\nregion = eu-west-1\n',
+      });
+      const profile = uniqueProfile('add');
+      homes.push({ home, backend: backend.name, profiles: [profile] });
+      await seedSession(home, backend.name, profile);
+      const keys = fakeKeys();
+      const r = await runCli(['add', '--env', profile], {
+        env: home.env({
+          AWS_ACCESS_KEY_ID: keys.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        }),
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(
+        `Added credentials to profile "${profile}" in vault\nDeleted 1 existing sessions.\n`,
+      );
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(home.configFile, 'utf8')).toBe(
+        `[default]\nregion = eu-west-1\n\n[profile ${profile}]\n`,
+      );
+      const list = await runCli(['list', '--credentials'], { env: home.env() });
+      expect(list.stdout.split('\n')).toContain(profile);
+      expect((await vaultKeys(home, backend.name)).filter((k) => k.includes(','))).toEqual(
+        backend.name === 'file' ? [] : expect.any(Array),
+      );
+    });
+
+    it('--no-add-config leaves the config alone', async () => {
+      const home = makeTempHome({ backend: backend.name });
+      const profile = uniqueProfile('noconf');
+      homes.push({ home, backend: backend.name, profiles: [profile] });
+      const keys = fakeKeys();
+      const r = await runCli(['add', '--env', '--no-add-config', profile], {
+        env: home.env({
+          AWS_ACCESS_KEY_ID: keys.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        }),
+      });
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(home.configFile, 'utf8')).toBe('');
+    });
+  });
+}
+
+describe('add errors', () => {
+  it('with no TTY and no --env fails at once with a clear message', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const started = Date.now();
+    const r = await runCli(['add', 'p'], { env: home.env(), timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(
+      /^aws-vault: error: add: cannot prompt for input: no terminal \(TTY\) available; use --env/,
+    );
+    expect(r.stdout).toBe('');
+  });
+
+  it('--env with a missing variable names it', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const r = await runCli(['add', '--env', 'p'], {
+      env: home.env({ AWS_ACCESS_KEY_ID: 'AKIAX' }),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe('aws-vault: error: add: Missing value for AWS_SECRET_ACCESS_KEY\n');
+  });
+
+  it('refuses a profile whose source_profile is another profile', async () => {
+    const home = makeTempHome({
+      config:
+        '[profile base]\n\n[profile role]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n',
+    });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const r = await runCli(['add', '--env', 'role'], {
+      env: home.env({
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      }),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('aws-vault: error: add: Your profile has a source_profile of base');
+    const list = await runCli(['list', '--credentials'], { env: home.env() });
+    expect(list.stdout).toBe('');
+  });
+});
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {
+  it('prompts for the key id and a hidden secret', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const socket = `aws-vault-test-${process.pid}-${Date.now()}`;
+    const tmux = (...args: string[]) =>
+      execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    const envArgs = Object.entries(home.env()).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // stdout captured to a file: the prompts must still reach the terminal.
+    const out = `${home.home}/out.txt`;
+    tmux(
+      'new-session',
+      '-d',
+      '-x',
+      '200',
+      '-y',
+      '50',
+      ...envArgs,
+      `${process.execPath} ${BIN} add tty-profile > ${out}; echo EXIT=$?; sleep 30`,
+    );
+    try {
+      // capture-pane drops trailing spaces, so the prompts are matched without theirs.
+      const screen = () => tmux('capture-pane', '-p');
+      await waitFor(() => screen().includes('Enter Access Key ID:'));
+      tmux('send-keys', keys.accessKeyId, 'Enter');
+      await waitFor(() => screen().includes('Enter Secret Access Key:'));
+      tmux('send-keys', '-l', keys.secretAccessKey);
+      tmux('send-keys', 'Enter');
+      await waitFor(() => screen().includes('EXIT='));
+      const text = screen();
+      expect(text).toContain('EXIT=0');
+      expect(text).toContain(keys.accessKeyId); // the id is echoed
+      expect(text).not.toContain(keys.secretAccessKey); // the secret is not
+      expect(text).not.toContain(keys.secretAccessKey.slice(0, 12));
+      expect(readFileSync(out, 'utf8')).toBe(
+        'Added credentials to profile "tty-profile" in vault\n',
+      );
+      const r = await runCli(['export', '--no-session', '--format=json', 'tty-profile'], {
+        env: home.env(),
+      });
+      if (r.exitCode === 0) expect(JSON.parse(r.stdout).SecretAccessKey).toBe(keys.secretAccessKey);
+    } finally {
+      spawnSync('tmux', ['-L', socket, 'kill-server']);
+    }
+  });
+});
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the terminal');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

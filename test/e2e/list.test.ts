@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import { BACKEND_CASES, cleanupProfiles, fakeKeys, seedSession, uniqueProfile } from './_vault.ts';
+
+const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
+afterEach(async () => {
+  for (const h of homes.splice(0)) {
+    await cleanupProfiles(h.home, h.backend, h.profiles);
+    h.home.cleanup();
+  }
+});
+
+const pad = (s: string, w = 25) => s + ' '.repeat(Math.max(w - [...s].length, 2));
+
+for (const backend of BACKEND_CASES) {
+  describe.runIf(backend.enabled)(`list (${backend.name})`, () => {
+    it('shows profiles, credentials and sessions like the Go aws-vault', async () => {
+      const withKeys = uniqueProfile('keys');
+      const orphan = uniqueProfile('orphan');
+      const role = uniqueProfile('role');
+      const home = makeTempHome({
+        backend: backend.name,
+        config: `[default]\nregion = us-east-1\n\n[profile ${withKeys}]\n\n[profile ${role}]\nsource_profile = ${withKeys}\nrole_arn = arn:aws:iam::111111111111:role/r\n`,
+      });
+      homes.push({ home, backend: backend.name, profiles: [withKeys, orphan, role] });
+      for (const p of [withKeys, orphan]) {
+        const k = fakeKeys();
+        const r = await runCli(['add', '--env', '--no-add-config', p], {
+          env: home.env({
+            AWS_ACCESS_KEY_ID: k.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: k.secretAccessKey,
+          }),
+        });
+        expect(r.exitCode, r.stderr).toBe(0);
+      }
+      await seedSession(home, backend.name, withKeys, { seconds: 3600 });
+      await seedSession(home, backend.name, role, { type: 'sts.AssumeRole', seconds: 1800 });
+
+      const r = await runCli(['list'], { env: home.env() });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n');
+      expect(lines.pop()).toBe('');
+      // tabwriter: every line padded to the same width, columns at least 25 wide.
+      expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+      const trimmed = lines.map((l) => l.trimEnd());
+      expect(trimmed[0]).toBe(pad('Profile') + pad('Credentials') + 'Sessions');
+      expect(trimmed[1]).toBe(pad('=======') + pad('===========') + '========');
+      expect(trimmed[2]).toBe(pad('default') + pad('-') + '-');
+      expect(trimmed[3]).toMatch(
+        new RegExp(`^${pad(withKeys)}${pad(withKeys)}sts\\.GetSessionToken:(59m5\\ds|1h0m0s)$`),
+      );
+      expect(trimmed[4]).toMatch(
+        new RegExp(`^${pad(role)}${pad('-')}sts\\.AssumeRole:(29m5\\ds|30m0s)$`),
+      );
+      // Credentials without a config profile get their own row.
+      expect(trimmed).toContain(`${pad('-')}${pad(orphan)}-`);
+
+      const profiles = await runCli(['ls', '--profiles'], { env: home.env() });
+      expect(profiles.stdout).toBe(`default\n${withKeys}\n${role}\n`);
+      const creds = await runCli(['list', '--credentials'], { env: home.env() });
+      expect(creds.stdout.split('\n')).toEqual(expect.arrayContaining([withKeys, orphan]));
+      const sessions = await runCli(['list', '--sessions'], { env: home.env() });
+      expect(sessions.stdout).toMatch(/^sts\.GetSessionToken:\S+$/m);
+      expect(sessions.stdout).toMatch(/^sts\.AssumeRole:\S+$/m);
+
+      const json = await runCli(['list', '--json'], { env: home.env() });
+      const doc = JSON.parse(json.stdout);
+      const entry = doc.credentials.find((c: { profile: string }) => c.profile === withKeys);
+      expect(entry).toMatchObject({ ageDays: 0, rotationDue: false });
+      expect(Date.now() - Date.parse(entry.addedAt)).toBeLessThan(120_000);
+      expect(doc.profiles.map((p: { name: string }) => p.name)).toEqual([
+        'default',
+        withKeys,
+        role,
+      ]);
+    });
+  });
+}
+
+describe('list', () => {
+  it('--profiles works without opening the vault', async () => {
+    const home = makeTempHome({ config: '[profile a]\n[profile b]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const r = await runCli(['list', '--profiles'], {
+      env: home.env({ AWS_VAULT_FILE_PASSPHRASE: undefined }),
+    });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'a\nb\n', stderr: '' });
+  });
+
+  it('an empty vault and config print the header only', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const r = await runCli(['list'], { env: home.env() });
+    expect(r.stdout).toBe(
+      `${pad('Profile')}${pad('Credentials')}${pad('Sessions')}\n${pad('=======')}${pad('===========')}${pad('========')}\n`,
+    );
+  });
+});

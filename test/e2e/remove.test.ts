@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import {
+  BACKEND_CASES,
+  cleanupProfiles,
+  fakeKeys,
+  seedSession,
+  uniqueProfile,
+  vaultKeys,
+} from './_vault.ts';
+
+const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
+afterEach(async () => {
+  for (const h of homes.splice(0)) {
+    await cleanupProfiles(h.home, h.backend, h.profiles);
+    h.home.cleanup();
+  }
+});
+
+async function withProfile(backend: string) {
+  const profile = uniqueProfile('rm');
+  const home = makeTempHome({ backend, config: `[profile ${profile}]\n` });
+  homes.push({ home, backend, profiles: [profile] });
+  const k = fakeKeys();
+  const r = await runCli(['add', '--env', profile], {
+    env: home.env({ AWS_ACCESS_KEY_ID: k.accessKeyId, AWS_SECRET_ACCESS_KEY: k.secretAccessKey }),
+  });
+  expect(r.exitCode, r.stderr).toBe(0);
+  await seedSession(home, backend, profile);
+  return { home, profile };
+}
+
+for (const backend of BACKEND_CASES) {
+  describe.runIf(backend.enabled)(`remove (${backend.name})`, () => {
+    it('--force removes the credentials and the sessions', async () => {
+      const { home, profile } = await withProfile(backend.name);
+      const r = await runCli(['remove', '-f', profile], { env: home.env() });
+      expect(r).toMatchObject({
+        exitCode: 0,
+        stdout: 'Deleted credentials.\nDeleted 1 sessions.\n',
+        stderr: '',
+      });
+      const keys = await vaultKeys(home, backend.name);
+      expect(
+        keys.filter((k) => k === profile || k.includes(Buffer.from(profile).toString('base64url'))),
+      ).toEqual([]);
+      const again = await runCli(['rm', '-f', profile], { env: home.env() });
+      expect(again.exitCode).toBe(1);
+      expect(again.stderr).toBe(
+        `aws-vault: error: remove: profile ${profile}: no credentials stored in the vault (see: aws-vault list --credentials)\n`,
+      );
+    });
+
+    it('--sessions-only keeps the credentials', async () => {
+      const { home, profile } = await withProfile(backend.name);
+      const r = await runCli(['rm', '--sessions-only', profile], { env: home.env() });
+      expect(r.stdout).toBe('Deleted 1 sessions.\n');
+      const creds = await runCli(['list', '--credentials'], { env: home.env() });
+      expect(creds.stdout.split('\n')).toContain(profile);
+    });
+  });
+}
+
+describe('remove without a terminal', () => {
+  it('fails at once without --force and keeps the keys', async () => {
+    const { home, profile } = await withProfile('file');
+    const r = await runCli(['remove', profile], { env: home.env(), timeout: 10_000 });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(
+      'aws-vault: error: remove: cannot prompt for input: no terminal (TTY) available; use --force',
+    );
+    const creds = await runCli(['list', '--credentials'], { env: home.env() });
+    expect(creds.stdout).toBe(`${profile}\n`);
+  });
+
+  it('an unknown profile is a clear error', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const r = await runCli(['remove', '-f', 'nobody'], { env: home.env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^aws-vault: error: remove: profile nobody: no credentials stored/);
+  });
+});
