@@ -87,6 +87,7 @@ export function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
       ? { DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS }
       : {}),
     ...(process.env.XDG_RUNTIME_DIR ? { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR } : {}),
+    ...(process.env.XDG_DATA_HOME ? { XDG_DATA_HOME: process.env.XDG_DATA_HOME } : {}),
   };
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];
@@ -163,7 +164,12 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-/** True when the Secret Service is reachable (the suite runs under scripts/test.mjs). */
+/**
+ * True when the tests' Secret Service runs (scripts/test.mjs sets
+ * AWS_VAULT_TEST_SECRET_SERVICE=1). In CI it must: there its absence fails
+ * the Secret Service tests instead of skipping them.
+ */
 export function hasSecretService(): boolean {
-  return !!process.env.DBUS_SESSION_BUS_ADDRESS;
+  if (process.env.AWS_VAULT_TEST_SECRET_SERVICE === '1') return true;
+  return process.env.CI === 'true' && process.env.AWS_VAULT_TEST_NO_SECRET_SERVICE !== '1';
 }

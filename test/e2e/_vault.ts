@@ -11,7 +11,7 @@ export interface BackendCase {
 
 export const BACKEND_CASES: BackendCase[] = [
   { name: 'file', enabled: true },
-  { name: 'secret-service', enabled: hasSecretService() || process.env.CI === 'true' },
+  { name: 'secret-service', enabled: hasSecretService() },
 ];
 
 /** A profile name no other test (or parallel worker) uses: the Secret Service is shared. */
