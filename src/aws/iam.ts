@@ -24,6 +24,8 @@ export interface IamApiOptions {
   /** `AWS_ENDPOINT_URL_IAM` / `endpoint_url`; undefined = AWS's. */
   endpoint?: string;
   maxAttempts?: number;
+  /** Shared SDK options (`clientConfigFor(..., 'iam')`: endpoint, retries, timeouts); its credentials are replaced. */
+  clientOptions?: { endpoint?: string; region?: string; credentials?: unknown };
 }
 
 /** IAM's signing region in the partition of `region`. */
@@ -50,9 +52,10 @@ export function createIamApi(options: IamApiOptions): IamApi {
     (clientPromise ??= sdk().then(
       (m) =>
         new m.IAMClient({
-          region: iamSigningRegion(options.region),
-          endpoint: options.endpoint,
           maxAttempts: options.maxAttempts ?? 3,
+          ...options.clientOptions,
+          region: iamSigningRegion(options.region),
+          endpoint: options.endpoint ?? options.clientOptions?.endpoint,
           credentials: {
             accessKeyId: options.credentials.accessKeyId,
             secretAccessKey: options.credentials.secretAccessKey,

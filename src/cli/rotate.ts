@@ -1,7 +1,12 @@
+import type { Command } from 'commander';
 import type { AccessKeyInfo, IamApi } from '../aws/iam.ts';
 import { awsErrorCode } from '../aws/iam.ts';
-import { UserError } from '../errors.ts';
+import type { ProfileConfig } from '../config/types.ts';
+import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
+import { UserError } from '../errors.ts';
+import type { Context } from './context.ts';
+import type { RegisterCommand } from './host.ts';
 
 /** A long-term access key pair. */
 export interface AccessKey {
@@ -197,3 +202,227 @@ function describe(error: unknown): string {
   if (code && !message.startsWith(code)) return `${code}: ${message}`;
   return message;
 }
+
+/** What `rotate` needs, bound from argv. */
+export interface RotateInput {
+  profile: string;
+  /** `-n/--no-session`: call IAM with the long-term keys even when mfa_serial is set. */
+  noSession: boolean;
+}
+
+/** Keys older than this are worth rotating (what AWS Security Hub flags, IAM.3). */
+export const KEY_MAX_AGE_DAYS = 90;
+
+/**
+ * Age of a stored key in whole days, and whether `rotate` should be
+ * suggested for it; undefined when the vault does not know when it was
+ * added (keys stored by the Go aws-vault). For `list`.
+ */
+export function keyAge(
+  addedAt: Date | undefined,
+  now: number = Date.now(),
+): { days: number; rotate: boolean } | undefined {
+  if (addedAt === undefined) return undefined;
+  const days = Math.max(0, Math.floor((now - addedAt.getTime()) / 86_400_000));
+  return { days, rotate: days >= KEY_MAX_AGE_DAYS };
+}
+
+/** `AWS_VAULT_ROTATE_TIMEOUT` (ext): how long to wait for STS to accept a new key. */
+function activationTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.AWS_VAULT_ROTATE_TIMEOUT;
+  if (text === undefined || text === '') return undefined;
+  const match = /^(\d+)(ms|s|m)$/.exec(text.trim());
+  if (!match) {
+    throw new UserError(
+      `AWS_VAULT_ROTATE_TIMEOUT must be a duration with a unit (e.g. 60s, 2m), not "${text}"`,
+    );
+  }
+  const n = Number(match[1]);
+  return match[2] === 'ms' ? n : match[2] === 's' ? n * 1000 : n * 60_000;
+}
+
+/**
+ * Rotates the access key stored for `input.profile` (or its source profile):
+ * the command half of {@link rotateKey}, which does the work.
+ */
+export async function rotateCommand(input: RotateInput, ctx: Context): Promise<number> {
+  const [{ loadConfig, openVault, lockDir }, { resolveProfileConfig }] = await Promise.all([
+    import('./deps.ts'),
+    import('../config/resolveProfileConfig.ts'),
+  ]);
+  const file = await loadConfig(ctx);
+  const profile = resolveProfileConfig(file, input.profile, {
+    env: ctx.env,
+    overrides: input.noSession ? { noSession: true } : {},
+  });
+  const [vault, locks, federation, engine, { mfaPromptFor }] = await Promise.all([
+    openVault(ctx),
+    lockDir(ctx),
+    import('../credentials/getFederationCredentials.ts'),
+    import('../credentials/getCredentialsProvider.ts'),
+    import('../prompt/mfa.ts'),
+  ]);
+  const deps: EngineDeps = {
+    credentials: vault.credentials,
+    sessions: vault.sessions,
+    oidcTokens: vault.oidcTokens,
+    lockDir: locks,
+    env: ctx.env,
+    debug: ctx.debug,
+    mfaPrompt: mfaPromptFor({
+      driver: ctx.globals.prompt ?? 'terminal',
+      io: ctx.io,
+      env: ctx.env,
+      debug: ctx.debug,
+      mfaToken: profile.mfaToken,
+      mfaProcess: profile.mfaProcess,
+    }),
+  };
+  const storedAs = await federation.findStoredKeysProfile(profile, deps);
+  if (storedAs === undefined) {
+    throw new UserError(
+      `profile ${input.profile}: no access key is stored in the vault for it or its source profiles, so there is nothing to rotate` +
+        (profile.ssoStartUrl ? ' (SSO profiles have no long-term keys)' : ''),
+    );
+  }
+  const oldKey = await vault.credentials.get(storedAs);
+  if (oldKey === undefined) throw new UserError(`profile ${storedAs}: its stored key vanished`);
+  const owner = chainProfile(profile, storedAs) ?? profile;
+  const mfaSerial = profile.mfaSerial || owner.mfaSerial || undefined;
+  const useMfa = mfaSerial !== undefined && !input.noSession;
+  const say = (line: string) => ctx.io.stdout.write(`${line}\n`);
+  say(
+    useMfa
+      ? `Rotating credentials stored for profile '${storedAs}' using an MFA session (takes 10-20 seconds)`
+      : `Rotating credentials stored for profile '${storedAs}' using its access key (takes 10-20 seconds)`,
+  );
+  ctx.debug(`rotate: rotating access key ${oldKey.accessKeyId} stored as ${storedAs}`);
+
+  let callerCredentials: Credentials = {
+    accessKeyId: oldKey.accessKeyId,
+    secretAccessKey: oldKey.secretAccessKey,
+  };
+  if (useMfa) {
+    // GetSessionToken with MFA on the owner's keys alone (no role): IAM
+    // refuses session credentials that were obtained without MFA.
+    const sessionProfile: ProfileConfig = {
+      ...owner,
+      mfaSerial,
+      roleArn: undefined,
+      sourceProfile: undefined,
+      sourceProfileName: undefined,
+      noSession: false,
+    };
+    callerCredentials = await engine.getCredentialsProvider(sessionProfile, deps, {
+      cache: false,
+    })();
+  }
+
+  const [{ createIamApi }, { clientConfigFor }, sts] = await Promise.all([
+    import('../aws/iam.ts'),
+    import('../aws/clientConfig.ts'),
+    import('../aws/sts.ts'),
+  ]);
+  const iamWith = (credentials: Credentials): IamApi =>
+    createIamApi({
+      credentials,
+      region: profile.region,
+      clientOptions: clientConfigFor({ profile, service: 'iam', env: ctx.env, debug: ctx.debug }),
+    });
+  const timeout = activationTimeoutMs(ctx.env);
+  await rotateKey({
+    storedAs,
+    oldKey: { accessKeyId: oldKey.accessKeyId, secretAccessKey: oldKey.secretAccessKey },
+    callerCredentials,
+    callerIsMfaSession: useMfa,
+    iamWith,
+    callerIdentity: (credentials) =>
+      sts.getCallerIdentity({
+        profile,
+        env: ctx.env,
+        debug: ctx.debug,
+        credentials: async () => credentials,
+        signer: { kind: 'session', description: 'the new access key' },
+      }),
+    store: (key) => vault.credentials.set(storedAs, key),
+    clearSessions: () => clearSessionsUsing(storedAs, ctx, deps),
+    say,
+    debug: ctx.debug,
+    ...(timeout !== undefined ? { activationTimeoutMs: timeout } : {}),
+  });
+  return 0;
+}
+
+/** The profile called `name` in `profile`'s source chain. */
+function chainProfile(profile: ProfileConfig, name: string): ProfileConfig | undefined {
+  const seen = new Set<string>();
+  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
+    seen.add(p.name);
+    if (p.name === name) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Removes the cached sessions of every profile whose credentials come from
+ * the key stored as `storedAs` (itself, and every profile sourcing it,
+ * directly or through a chain).
+ */
+async function clearSessionsUsing(
+  storedAs: string,
+  ctx: Context,
+  deps: EngineDeps,
+): Promise<Array<{ profile: string; removed: number }>> {
+  const [{ loadConfig, openVault }, { resolveProfileConfig }, federation] = await Promise.all([
+    import('./deps.ts'),
+    import('../config/resolveProfileConfig.ts'),
+    import('../credentials/getFederationCredentials.ts'),
+  ]);
+  const file = await loadConfig(ctx);
+  const { sessions } = await openVault(ctx);
+  const names = new Set<string>([storedAs]);
+  for (const session of await sessions.list()) names.add(session.profileName);
+  const result: Array<{ profile: string; removed: number }> = [];
+  for (const name of names) {
+    let uses = name === storedAs;
+    if (!uses) {
+      try {
+        const p = resolveProfileConfig(file, name, { env: ctx.env });
+        uses = (await federation.findStoredKeysProfile(p, deps)) === storedAs;
+      } catch (error) {
+        ctx.debug(
+          `rotate: cannot resolve profile ${name} (${String(error)}); keeping its sessions`,
+        );
+      }
+    }
+    if (uses) result.push({ profile: name, removed: await sessions.removeForProfile(name) });
+  }
+  return result;
+}
+
+export const registerRotate: RegisterCommand = (program: Command, host) => {
+  program
+    .command('rotate')
+    .description('Rotate credentials')
+    .argument('<profile>', 'Name of the profile')
+    .option('-n, --no-session', 'Use master credentials, no session or role used')
+    .addHelpText(
+      'after',
+      `
+Creates a new access key, waits until AWS accepts it, stores it, deletes the
+cached sessions made with the old key, then deletes the old key. At every step
+a failure leaves one working key in the vault.
+
+Examples:
+  $ aws-vault rotate jonsmith       # rotate the key stored for "jonsmith"
+  $ aws-vault rotate prod           # rotate the key of prod's source profile
+
+Environment:
+  AWS_VAULT_ROTATE_TIMEOUT   how long to wait for AWS to accept the new key (default 60s)`,
+    )
+    .action(async (profile: string, opts: Record<string, unknown>, command: Command) => {
+      await host.run(command, (ctx) =>
+        rotateCommand({ profile, noSession: opts.session === false }, ctx),
+      );
+    });
+};

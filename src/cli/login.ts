@@ -1,0 +1,286 @@
+import type { Command } from 'commander';
+import type { ProfileConfig } from '../config/types.ts';
+import type { EngineDeps } from '../credentials/engineDeps.ts';
+import type { Credentials } from '../credentials/types.ts';
+import { UsageError, UserError } from '../errors.ts';
+import type { Context } from './context.ts';
+import { durationArg, overridesFrom, type CredentialFlags } from './credentialsForCommand.ts';
+import type { RegisterCommand } from './host.ts';
+
+/** The console session AWS allows for role sessions (`SessionDuration` of getSigninToken). */
+export const CONSOLE_SESSION_MIN = 900;
+export const CONSOLE_SESSION_MAX = 43_200;
+/** GetFederationToken's limits. */
+export const FEDERATION_TOKEN_MAX = 129_600;
+
+/** How long `login` waits for the browser to load the sign-in page. */
+const BROWSER_WAIT_MS = 120_000;
+
+/** What `login` needs, bound from argv. */
+export interface LoginInput {
+  /** Undefined: use the credentials in the environment. */
+  profile?: string;
+  /** Console page to land on (`--path`), e.g. `s3/home`. */
+  path?: string;
+  /** `--stdout`: print the URL instead of opening the browser. */
+  stdout: boolean;
+  flags: CredentialFlags;
+}
+
+/** Credentials for the console and where they came from (for debug lines). */
+interface ConsoleCredentials {
+  credentials: Credentials;
+  /** True for role credentials (AssumeRole, SSO, web identity): `-d` becomes SessionDuration. */
+  isRole: boolean;
+  profile: ProfileConfig;
+}
+
+/**
+ * Builds a sign-in URL for the AWS console (the federation endpoint's
+ * getSigninToken, then `Action=login`) and opens it, or prints it with
+ * `--stdout`. The URL carries a bearer token: it is never logged, and the
+ * browser receives it through a one-time loopback redirect rather than in
+ * its command line.
+ */
+export async function loginCommand(input: LoginInput, ctx: Context): Promise<number> {
+  const duration = input.flags.duration;
+  const { credentials, isRole, profile } =
+    input.profile === undefined
+      ? await credentialsFromEnvironment(ctx, input.flags)
+      : await credentialsFromProfile(ctx, input.profile, input.flags);
+
+  let sessionDuration: number | undefined;
+  if (isRole && duration !== undefined) {
+    if (duration < CONSOLE_SESSION_MIN || duration > CONSOLE_SESSION_MAX) {
+      throw new UsageError(
+        `--duration must be between 15m and 12h for a console session (AWS's limits), not ${duration}s`,
+      );
+    }
+    sessionDuration = duration;
+  }
+
+  const signin = await import('../aws/signin.ts');
+  const region = profile.region;
+  const partition = signin.partitionFor(region, profile.roleArn);
+  const { resolveEndpoint } = await import('../config/endpoints.ts');
+  const federation = signin.federationUrl(partition, resolveEndpoint(profile, 'signin', ctx.env));
+  ctx.debug(
+    `profile ${profile.name}: requesting a sign-in token from ${federation}` +
+      (credentials.expiration
+        ? ` for credentials expiring ${credentials.expiration.toISOString()}`
+        : ''),
+  );
+  let token: string;
+  try {
+    token = await signin.requestSigninToken({
+      federationUrl: federation,
+      credentials,
+      ...(sessionDuration !== undefined ? { sessionDuration } : {}),
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint =
+      (error as { status?: number }).status === 400 && !isRole
+        ? '; console sign-in accepts only role or federated credentials'
+        : '';
+    throw new UserError(`profile ${profile.name}: ${message}${hint}`, { cause: error });
+  }
+  const destination = signin.consoleDestination(partition, region, input.path);
+  const url = signin.loginUrl(federation, destination, token);
+  ctx.debug(`profile ${profile.name}: console destination ${destination}`);
+
+  if (input.stdout) {
+    ctx.io.stdout.write(`${url}\n`);
+    return 0;
+  }
+  await openSecretUrl(url, ctx);
+  return 0;
+}
+
+/** Hands the sign-in URL to the browser through a one-time loopback redirect. */
+async function openSecretUrl(url: string, ctx: Context): Promise<void> {
+  const { loopbackRedirect, openBrowser } = await import('../prompt/browser.ts');
+  const redirect = await loopbackRedirect(url, BROWSER_WAIT_MS);
+  const opened = await openBrowser(redirect.url, { env: ctx.env, debug: ctx.debug });
+  if (!opened) {
+    redirect.close();
+    throw new UserError(
+      'could not open a browser (set BROWSER, or use --stdout to print the sign-in URL and open it yourself)',
+    );
+  }
+  ctx.io.stderr.write('Opening the AWS console in your browser...\n');
+  if (!(await redirect.followed)) {
+    throw new UserError(
+      `the browser did not load the sign-in page within ${BROWSER_WAIT_MS / 1000}s; use --stdout to print the sign-in URL instead`,
+    );
+  }
+  ctx.debug('login: the browser followed the sign-in redirect');
+}
+
+async function credentialsFromProfile(
+  ctx: Context,
+  name: string,
+  flags: CredentialFlags,
+): Promise<ConsoleCredentials> {
+  const [{ credentialsForCommand }, federation] = await Promise.all([
+    import('./credentialsForCommand.ts'),
+    import('../credentials/getFederationCredentials.ts'),
+  ]);
+  const { profile, provider } = await credentialsForCommand(ctx, name, flags);
+  if (federation.usesIamUserKeysOnly(profile)) {
+    checkFederationDuration(profile.federationTokenDuration);
+    ctx.debug(`profile ${name}: IAM user keys; creating a federated session for the console`);
+    const deps = await engineDepsFor(ctx);
+    return {
+      credentials: await federation.getFederationCredentials(profile, deps),
+      isRole: false,
+      profile,
+    };
+  }
+  const credentials = await provider();
+  if (credentials.sessionToken === undefined || credentials.sessionToken === '') {
+    // credential_process gave long-term keys: federate them like stored ones.
+    ctx.debug(`profile ${name}: long-term keys from the profile; creating a federated session`);
+    return {
+      credentials: await federateStatic(ctx, profile, credentials),
+      isRole: false,
+      profile,
+    };
+  }
+  return { credentials, isRole: true, profile };
+}
+
+async function credentialsFromEnvironment(
+  ctx: Context,
+  flags: CredentialFlags,
+): Promise<ConsoleCredentials> {
+  const { env } = ctx;
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new UsageError(
+      'argument PROFILE not provided, nor any AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
+    );
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN || env.AWS_SECURITY_TOKEN;
+  const [{ loadConfig }, { resolveProfileConfig }] = await Promise.all([
+    import('./deps.ts'),
+    import('../config/resolveProfileConfig.ts'),
+  ]);
+  // Region, endpoints and durations come from [default] and the environment.
+  const base = resolveProfileConfig(await loadConfig(ctx), 'default', {
+    env,
+    overrides: overridesFrom(flags),
+  });
+  const profile: ProfileConfig = {
+    ...base,
+    name: 'environment',
+    roleArn: undefined,
+    sourceProfile: undefined,
+    sourceProfileName: undefined,
+  };
+  ctx.debug('login: using credentials from the environment');
+  const credentials: Credentials = {
+    accessKeyId,
+    secretAccessKey,
+    ...(sessionToken ? { sessionToken } : {}),
+  };
+  if (sessionToken) return { credentials, isRole: true, profile };
+  return { credentials: await federateStatic(ctx, profile, credentials), isRole: false, profile };
+}
+
+/** GetFederationToken with keys that are not in the vault (environment, credential_process). */
+async function federateStatic(
+  ctx: Context,
+  profile: ProfileConfig,
+  keys: Credentials,
+): Promise<Credentials> {
+  checkFederationDuration(profile.federationTokenDuration);
+  const [deps, federation] = await Promise.all([
+    engineDepsFor(ctx),
+    import('../credentials/getFederationCredentials.ts'),
+  ]);
+  // The engine's federation helper, with a credential source holding just these keys.
+  return federation.getFederationCredentials(profile, {
+    ...deps,
+    credentials: { get: async (p: string) => (p === profile.name ? keys : undefined) },
+  });
+}
+
+function checkFederationDuration(seconds: number): void {
+  if (seconds < CONSOLE_SESSION_MIN || seconds > FEDERATION_TOKEN_MAX) {
+    throw new UsageError(
+      `--duration must be between 15m and 36h for a federated console session (AWS's limits), not ${seconds}s`,
+    );
+  }
+}
+
+/** The engine's dependencies for the federation helper (no MFA needed there). */
+async function engineDepsFor(ctx: Context): Promise<EngineDeps> {
+  const { openVault, lockDir } = await import('./deps.ts');
+  const [vault, locks] = await Promise.all([openVault(ctx), lockDir(ctx)]);
+  return {
+    credentials: vault.credentials,
+    sessions: vault.sessions,
+    oidcTokens: vault.oidcTokens,
+    lockDir: locks,
+    env: ctx.env,
+    debug: ctx.debug,
+    mfaPrompt: async () => {
+      throw new UserError('GetFederationToken cannot use MFA');
+    },
+  };
+}
+
+export const registerLogin: RegisterCommand = (program: Command, host) => {
+  program
+    .command('login')
+    .description('Generate a login link for the AWS Console')
+    .argument(
+      '[profile]',
+      'Name of the profile. If none given, credentials will be sourced from env vars',
+    )
+    .option(
+      '-d, --duration <duration>',
+      'Duration of the assume-role or federated session (e.g. 1h, 12h). Defaults to 1h',
+      durationArg,
+    )
+    .option('-n, --no-session', 'Skip creating STS session with GetSessionToken')
+    .option('-t, --mfa-token <code>', 'The MFA token to use')
+    .option('--path <path>', 'The AWS service you would like access (e.g. s3/home)')
+    .option('--region <region>', 'The AWS region')
+    .option('-s, --stdout', 'Print login URL to stdout instead of opening in default browser')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ aws-vault login prod                      # open the console for "prod"
+  $ aws-vault login prod --path s3/home       # land on S3
+  $ aws-vault login prod -d 8h --stdout       # print an 8-hour sign-in URL
+  $ aws-vault exec prod -- aws-vault login    # from credentials in the environment`,
+    )
+    .action(
+      async (profile: string | undefined, opts: Record<string, unknown>, command: Command) => {
+        const flags: CredentialFlags = {
+          duration:
+            typeof opts.duration === 'number' && opts.duration > 0 ? opts.duration : undefined,
+          noSession: opts.session === false,
+          region: typeof opts.region === 'string' && opts.region !== '' ? opts.region : undefined,
+          mfaToken:
+            typeof opts.mfaToken === 'string' && opts.mfaToken !== '' ? opts.mfaToken : undefined,
+          stdout: opts.stdout === true,
+        };
+        await host.run(command, (ctx) =>
+          loginCommand(
+            {
+              ...(profile !== undefined && profile !== '' ? { profile } : {}),
+              ...(typeof opts.path === 'string' && opts.path !== '' ? { path: opts.path } : {}),
+              stdout: opts.stdout === true,
+              flags,
+            },
+            ctx,
+          ),
+        );
+      },
+    );
+};
