@@ -41,6 +41,10 @@ export interface ParsedConfig {
  * Anything else is a malformed line, reported as `FILE:LINE: ...`.
  * A repeated section or key is merged, the later value winning (as the Go
  * aws-vault reads it).
+ *
+ * Not the `ini` package: it keeps no line numbers, cuts values at any `#` or
+ * `;` (breaking SSO start URLs such as `https://x.awsapps.com/start#/`),
+ * unquotes values the AWS CLI keeps as written, and has no nested values.
  */
 export function parseConfigText(text: string, file: string): ParsedConfig {
   const sections: ParsedSection[] = [];

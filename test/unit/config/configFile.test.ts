@@ -1,0 +1,297 @@
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/errors.ts';
+import { configFilePath, loadConfigFile } from '../../../src/config/loadConfigFile.ts';
+import { configErrorOf, configFrom, tempHome } from './helpers.ts';
+
+const EXAMPLE = `# an example config
+[default]
+region=us-west-2
+output=json
+
+[profile user2]
+REGION=us-east-1
+
+[profile withMFA]
+source_profile=user2
+Role_Arn=arn:aws:iam::111111111111:role/admin
+mfa_serial = arn:aws:iam::222222222222:mfa/me   # my phone
+duration_seconds=1200
+
+[not-a-profile]
+region=xx-1
+
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start#/
+sso_region = eu-west-1 ; where the portal is
+sso_registration_scopes = sso:account:access
+
+[services local]
+sts =
+  endpoint_url = http://127.0.0.1:4566
+iam =
+  endpoint_url = http://127.0.0.1:4567 # comment
+`;
+
+describe('loadConfigFile', () => {
+  it('reads AWS_CONFIG_FILE, else HOME/.aws/config, expanding ~', () => {
+    expect(configFilePath({}, '/home/u')).toBe('/home/u/.aws/config');
+    expect(configFilePath({ AWS_CONFIG_FILE: '' }, '/home/u')).toBe('/home/u/.aws/config');
+    expect(configFilePath({ AWS_CONFIG_FILE: '~/cfg/aws' }, '/home/u')).toBe('/home/u/cfg/aws');
+    expect(configFilePath({ AWS_CONFIG_FILE: '/etc/aws' }, '/home/u')).toBe('/etc/aws');
+  });
+
+  it('reads ~/.aws/config under HOME when AWS_CONFIG_FILE is unset', () => {
+    const home = tempHome();
+    mkdirSync(join(home, '.aws'));
+    writeFileSync(join(home, '.aws', 'config'), '[profile home]\nregion=eu-north-1\n');
+    const file = loadConfigFile({}, home);
+    expect(file.path).toBe(join(home, '.aws', 'config'));
+    expect(file.profileNames()).toEqual(['home']);
+  });
+
+  it('treats a missing file as an empty config', () => {
+    const home = tempHome();
+    const file = loadConfigFile({}, home);
+    expect(file.profileNames()).toEqual([]);
+    expect(file.hasProfile('default')).toBe(false);
+    expect(file.profileSection('x')).toBeUndefined();
+  });
+
+  it('reports an unreadable file as a ConfigError naming it', () => {
+    const home = tempHome();
+    const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: home }, home));
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.message).toContain(home);
+    expect(err.message).toContain('cannot read the config file');
+  });
+});
+
+describe('ConfigFile sections', () => {
+  it('lists profiles in file order with default, skipping non-profile sections', () => {
+    const { file } = configFrom(EXAMPLE);
+    expect(file.profileNames()).toEqual(['default', 'user2', 'withMFA']);
+    expect(file.hasProfile('default')).toBe(true);
+    expect(file.hasProfile('withMFA')).toBe(true);
+    expect(file.hasProfile('withmfa')).toBe(false); // section names are case-sensitive
+    expect(file.hasProfile('not-a-profile')).toBe(false);
+    expect(file.hasProfile('corp')).toBe(false);
+  });
+
+  it('lower-cases keys and strips inline comments', () => {
+    const { file } = configFrom(EXAMPLE);
+    expect(file.profileSection('user2')).toEqual({ region: 'us-east-1' });
+    expect(file.profileSection('withMFA')).toEqual({
+      source_profile: 'user2',
+      role_arn: 'arn:aws:iam::111111111111:role/admin',
+      mfa_serial: 'arn:aws:iam::222222222222:mfa/me',
+      duration_seconds: '1200',
+    });
+  });
+
+  it('keeps a # that is not preceded by whitespace (SSO start URLs)', () => {
+    const { file } = configFrom(EXAMPLE);
+    expect(file.ssoSessionSection('corp')).toEqual({
+      sso_start_url: 'https://corp.awsapps.com/start#/',
+      sso_region: 'eu-west-1',
+      sso_registration_scopes: 'sso:account:access',
+    });
+    expect(file.ssoSessionSection('nope')).toBeUndefined();
+  });
+
+  it('reads nested [services] sub-sections', () => {
+    const { file } = configFrom(EXAMPLE);
+    expect(file.servicesSection('local')).toEqual({
+      sts: { endpoint_url: 'http://127.0.0.1:4566' },
+      iam: { endpoint_url: 'http://127.0.0.1:4567' },
+    });
+    expect(file.servicesSection('other')).toBeUndefined();
+  });
+
+  it('keeps quoted values as written, # inside quotes included', () => {
+    const { file } = configFrom(
+      '[profile q]\nrole_session_name = "a # b" # comment\nexternal_id = \'x;y\'\n',
+    );
+    expect(file.profileSection('q')).toEqual({
+      role_session_name: '"a # b"',
+      external_id: "'x;y'",
+    });
+  });
+
+  it('accepts comments after headers, indented comments, key: value and CRLF', () => {
+    const { file } = configFrom(
+      '[profile a]   # first\r\n  ; indented comment\r\nregion: eu-west-3\r\n\tmfa_serial=x\r\n',
+    );
+    // A tab-indented key after a key with a value continues that value, as configparser does.
+    expect(file.profileSection('a')).toEqual({ region: 'eu-west-3\nmfa_serial=x' });
+  });
+
+  it('treats equally indented keys as keys', () => {
+    const { file } = configFrom('[profile a]\n  region = r\n  role_arn = arn\n');
+    expect(file.profileSection('a')).toEqual({ region: 'r', role_arn: 'arn' });
+  });
+
+  it('reads nested values in profiles (s3 =) without mixing them into the profile', () => {
+    const { file } = configFrom(
+      '[profile t]\nregion=us-west-2\ns3=\n  max_concurrent_requests=10\n  max_queue_size=1000\nrole_arn=arn\n',
+    );
+    expect(file.profileSection('t')).toEqual({ region: 'us-west-2', s3: '', role_arn: 'arn' });
+  });
+
+  it('normalises extra spaces in headers and reads [profile default]', () => {
+    const { file } = configFrom('[profile   spaced  ]\nregion=a\n[profile default]\nregion=b\n');
+    expect(file.profileNames()).toEqual(['spaced', 'default']);
+    expect(file.profileSection('default')).toEqual({ region: 'b' });
+  });
+
+  it('does not list an empty [default] but knows it exists', () => {
+    const { file } = configFrom('[default]\n\n[profile a]\n');
+    expect(file.profileNames()).toEqual(['a']);
+    expect(file.hasProfile('default')).toBe(true);
+  });
+
+  it('merges a repeated section, the later key winning', () => {
+    const { file } = configFrom('[profile a]\nregion=x\n[profile b]\n[profile a]\nregion=y\nk=v\n');
+    expect(file.profileNames()).toEqual(['a', 'b']);
+    expect(file.profileSection('a')).toEqual({ region: 'y', k: 'v' });
+  });
+
+  it('gives line numbers of headers and keys', () => {
+    const { file } = configFrom(EXAMPLE);
+    expect(file.lineOf('withMFA')).toBe(9);
+    expect(file.lineOf('withMFA', 'duration_seconds')).toBe(13);
+    expect(file.lineOf('withMFA', 'missing_key')).toBe(9);
+    expect(file.sectionLine('sso-session', 'corp')).toBe(18);
+    expect(file.sectionLine('services', 'local')).toBe(23);
+  });
+
+  it('returns copies, so callers cannot change the parsed file', () => {
+    const { file } = configFrom(EXAMPLE);
+    const section = file.profileSection('user2');
+    if (section) section.region = 'changed';
+    expect(file.profileSection('user2')).toEqual({ region: 'us-east-1' });
+  });
+
+  it('ignores a UTF-8 byte order mark', () => {
+    const { file } = configFrom('\uFEFF[profile bom]\nregion=x\n');
+    expect(file.profileNames()).toEqual(['bom']);
+  });
+});
+
+describe('malformed config files', () => {
+  const cases: Array<[string, string, number, string]> = [
+    ['a line that is not key = value', '[profile a]\nregion=x\nbogus line\n', 3, 'malformed line'],
+    ['a key before any section', 'region=x\n[profile a]\n', 1, 'outside of any [section]'],
+    ['a header without ]', '[profile a]\nregion=x\n[profile b\n', 3, 'without "]"'],
+    ['text after a header', '[profile a] extra\n', 1, 'after section header'],
+    ['an empty header', '[]\n', 1, 'empty section header'],
+    ['a key without a name', '[profile a]\n= value\n', 2, 'malformed line'],
+    ['a bad nested line', '[services s]\nsts =\n  not a pair\n', 3, 'inside "sts ="'],
+  ];
+  for (const [what, text, line, message] of cases) {
+    it(`reports ${what} as FILE:LINE`, () => {
+      const home = tempHome();
+      const path = join(home, 'config');
+      writeFileSync(path, text);
+      const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: path }, home));
+      expect(err.message).toMatch(new RegExp(`^${path}:${line}: `));
+      expect(err.message).toContain(message);
+      expect(err.line).toBe(line);
+      expect(err.stack).toBeDefined(); // printed without it by main; the message stands alone
+    });
+  }
+
+  it('never quotes the malformed line (it could be a pasted secret)', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const home = tempHome();
+    const path = join(home, 'config');
+    writeFileSync(path, `[profile a]\n${secret}\n`);
+    const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: path }, home));
+    expect(err.message).not.toContain(secret);
+    expect(err.message).toContain(`${path}:2:`);
+  });
+});
+
+describe('ConfigFile.addProfile', () => {
+  it('appends [profile NAME] keeping the existing bytes, and is idempotent', () => {
+    const original =
+      '# keep me\n[default]\nregion = us-west-2 # note\n\n[profile x]\ns3 =\n  a = 1';
+    const { file, path } = configFrom(original);
+    expect(file.addProfile('llamas', { region: 'us-east-1', mfa_serial: 'serial' })).toBe(true);
+    const after = readFileSync(path, 'utf8');
+    expect(after).toBe(
+      original + '\n\n[profile llamas]\nregion = us-east-1\nmfa_serial = serial\n',
+    );
+    expect(file.hasProfile('llamas')).toBe(true);
+    expect(file.profileNames()).toEqual(['default', 'x', 'llamas']);
+    expect(file.addProfile('llamas')).toBe(false);
+    expect(readFileSync(path, 'utf8')).toBe(after);
+  });
+
+  it('writes [default] for default and keeps CRLF files CRLF', () => {
+    const { file, path } = configFrom('[profile a]\r\nregion=x\r\n');
+    file.addProfile('default');
+    expect(readFileSync(path, 'utf8')).toBe('[profile a]\r\nregion=x\r\n\r\n[default]\r\n');
+  });
+
+  it('creates the folder 0700 and the file 0600 when missing', () => {
+    const home = tempHome();
+    const file = loadConfigFile({}, home);
+    expect(file.addProfile('new')).toBe(true);
+    const dir = join(home, '.aws');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'config')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'config'), 'utf8')).toBe('[profile new]\n');
+  });
+
+  it('keeps the mode of an existing file and leaves no temporary file behind', () => {
+    const { file, path, home } = configFrom('[profile a]\n');
+    chmodSync(path, 0o640);
+    file.addProfile('b');
+    expect(statSync(path).mode & 0o777).toBe(0o640);
+    expect(readdirSync(home)).toEqual(['config']);
+  });
+
+  it('replaces the file by rename (atomic), never rewriting it in place', () => {
+    const { file, path } = configFrom('[profile a]\n');
+    const inodeBefore = statSync(path).ino;
+    file.addProfile('b');
+    expect(statSync(path).ino).not.toBe(inodeBefore);
+  });
+
+  it('writes through a symlinked config to its target', () => {
+    const home = tempHome();
+    const target = join(home, 'dotfiles-config');
+    writeFileSync(target, '[profile a]\n');
+    const link = join(home, 'config');
+    symlinkSync(target, link);
+    const file = loadConfigFile({ AWS_CONFIG_FILE: link }, home);
+    file.addProfile('b');
+    expect(readFileSync(target, 'utf8')).toBe('[profile a]\n\n[profile b]\n');
+    expect(readdirSync(home).sort()).toEqual(['config', 'dotfiles-config']);
+  });
+
+  it('sees a profile added by another process since loading', () => {
+    const { file, path } = configFrom('[profile a]\n');
+    writeFileSync(path, '[profile a]\n[profile b]\n');
+    expect(file.addProfile('b')).toBe(false);
+    expect(readFileSync(path, 'utf8')).toBe('[profile a]\n[profile b]\n');
+  });
+
+  it('refuses names and values that would corrupt the file', () => {
+    const { file, path } = configFrom('[profile a]\n');
+    expect(() => file.addProfile('bad]name')).toThrow(/not a valid profile name/);
+    expect(() => file.addProfile('two\nlines')).toThrow(/not a valid profile name/);
+    expect(() => file.addProfile('ok', { region: 'x\n[profile evil]' })).toThrow(/one line/);
+    expect(readFileSync(path, 'utf8')).toBe('[profile a]\n');
+  });
+});
