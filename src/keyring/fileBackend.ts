@@ -178,7 +178,11 @@ export class FileBackend implements Backend {
   #passphraseBytes(): Promise<Uint8Array> {
     this.#passphrase ??= (async () => {
       let passphrase = this.#options.passphrase;
-      if (passphrase === undefined || passphrase === '') {
+      if (passphrase === '') {
+        // Set but empty: the Go aws-vault accepts that too, so such stores exist.
+        this.#debug('file backend: AWS_VAULT_FILE_PASSPHRASE is set but empty');
+      }
+      if (passphrase === undefined) {
         const prompt = this.#options.promptPassphrase;
         if (prompt === undefined) {
           throw new UserError(
@@ -186,9 +190,9 @@ export class FileBackend implements Backend {
           );
         }
         passphrase = await prompt(`Enter passphrase to unlock "${this.dir}": `);
-      }
-      if (passphrase === '') {
-        throw new UserError(`file backend: the passphrase for ${this.dir} cannot be empty`);
+        if (passphrase === '') {
+          throw new UserError(`file backend: the passphrase for ${this.dir} cannot be empty`);
+        }
       }
       return new TextEncoder().encode(passphrase);
     })();

@@ -1,0 +1,297 @@
+import { spawn } from 'node:child_process';
+import { compactDecrypt, decodeProtectedHeader } from 'jose';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/errors.ts';
+import { CredentialStore } from '../../../src/keyring/credentialStore.ts';
+import { FileBackend } from '../../../src/keyring/fileBackend.ts';
+import { openBackend } from '../../../src/keyring/openBackend.ts';
+import { decodeFileName, encodeFileName } from '../../../src/keyring/percent.ts';
+
+const FIXTURE = '/work/shared/fixtures/go-aws-vault-file-store/keys';
+const GO_PASSPHRASE = 'correct horse battery staple';
+const fixtureDir = new URL(
+  '../../../../shared/fixtures/go-aws-vault-file-store/keys',
+  import.meta.url,
+).pathname;
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'aws-vault-file-'));
+});
+afterEach(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function copyFixture(): string {
+  const dir = join(tmp, 'keys');
+  cpSync(statSafe(fixtureDir) ? fixtureDir : FIXTURE, dir, { recursive: true });
+  return dir;
+}
+
+function statSafe(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function snapshot(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n), 'utf8')]));
+}
+
+async function decryptIndependently(path: string, passphrase: string) {
+  const token = readFileSync(path, 'utf8');
+  const { plaintext, protectedHeader } = await compactDecrypt(
+    token,
+    new TextEncoder().encode(passphrase),
+    {
+      keyManagementAlgorithms: ['PBES2-HS256+A128KW'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    },
+  );
+  return {
+    item: JSON.parse(new TextDecoder().decode(plaintext)) as Record<string, unknown>,
+    protectedHeader,
+  };
+}
+
+describe('file names', () => {
+  it('percent-encodes only % and / like the Go aws-vault', () => {
+    expect(encodeFileName('team/dev prod')).toBe('team%2Fdev prod');
+    expect(encodeFileName('50%/x')).toBe('50%25%2Fx');
+    expect(encodeFileName('ünï ☃')).toBe('ünï ☃');
+    for (const key of ['team/dev prod', '50%/x', '%2F', 'a%zz', 'ünï/☃']) {
+      expect(decodeFileName(encodeFileName(key))).toBe(key);
+    }
+    expect(decodeFileName('a%2fb')).toBe('a/b');
+    expect(decodeFileName('%E2%98%83')).toBe('☃');
+  });
+});
+
+describe('file backend and the Go aws-vault store', () => {
+  it('opens the store the Go aws-vault wrote, unchanged', async () => {
+    const dir = copyFixture();
+    const before = snapshot(dir);
+    const backend = new FileBackend({ dir, passphrase: GO_PASSPHRASE });
+    expect(await backend.keys()).toEqual(['interop', 'team/dev prod']);
+    const store = new CredentialStore(backend);
+    expect(await store.profiles()).toEqual(['interop', 'team/dev prod']);
+    expect(await store.get('interop')).toEqual({
+      accessKeyId: 'AKIAINTEROPEXAMPLE01',
+      secretAccessKey: 'interopSecretKey/With+Symbols=0001',
+    });
+    expect(await store.get('team/dev prod')).toEqual({
+      accessKeyId: 'AKIAINTEROPEXAMPLE02',
+      secretAccessKey: 'interopSecretKey/With+Symbols=0002',
+    });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('writes files in the Go format, readable by any JOSE implementation', async () => {
+    const dir = copyFixture();
+    const backend = new FileBackend({ dir, passphrase: GO_PASSPHRASE });
+    const store = new CredentialStore(backend);
+    const addedAt = new Date('2026-01-02T03:04:05Z');
+    await store.set('new/prof ü', { accessKeyId: 'AKIANEW', secretAccessKey: 's/+=', addedAt });
+    const path = join(dir, 'new%2Fprof ü');
+    const header = decodeProtectedHeader(readFileSync(path, 'utf8'));
+    expect(header).toMatchObject({ alg: 'PBES2-HS256+A128KW', enc: 'A256GCM', p2c: 8192 });
+    expect(typeof header.p2s).toBe('string');
+    expect(typeof header.created).toBe('string');
+    const { item } = await decryptIndependently(path, GO_PASSPHRASE);
+    expect(Object.keys(item)).toEqual([
+      'Key',
+      'Data',
+      'Label',
+      'Description',
+      'KeychainNotTrustApplication',
+      'KeychainNotSynchronizable',
+    ]);
+    expect(item.Key).toBe('new/prof ü');
+    expect(item.Label).toBe('aws-vault (new/prof ü)');
+    const data = JSON.parse(Buffer.from(item.Data as string, 'base64').toString('utf8'));
+    // Same fields and order as the fixture's (Go's aws.Credentials), plus AddedAt.
+    const goData = JSON.parse(
+      Buffer.from(
+        (await decryptIndependently(join(dir, 'interop'), GO_PASSPHRASE)).item.Data as string,
+        'base64',
+      ).toString(),
+    );
+    expect(Object.keys(data)).toEqual([...Object.keys(goData), 'AddedAt']);
+    expect(data).toMatchObject({
+      AccessKeyID: 'AKIANEW',
+      SecretAccessKey: 's/+=',
+      AddedAt: '2026-01-02T03:04:05Z',
+    });
+    expect(await store.get('new/prof ü')).toEqual({
+      accessKeyId: 'AKIANEW',
+      secretAccessKey: 's/+=',
+      addedAt,
+    });
+  });
+
+  it('refuses a wrong passphrase with a clear error and changes nothing', async () => {
+    const dir = copyFixture();
+    const before = snapshot(dir);
+    const wrong = new FileBackend({ dir, passphrase: 'not the passphrase' });
+    const wrongPass = /wrong passphrase for the file backend in .*keys/;
+    await expect(wrong.get('interop')).rejects.toThrow(wrongPass);
+    await expect(wrong.set('interop', 'x')).rejects.toThrow(wrongPass);
+    await expect(wrong.set('brand-new', 'x')).rejects.toThrow(wrongPass);
+    await expect(wrong.remove('interop')).rejects.toThrow(wrongPass);
+    await expect(wrong.get('interop')).rejects.toBeInstanceOf(UserError);
+    expect(snapshot(dir)).toEqual(before);
+    // The error never shows the passphrase.
+    const error = await wrong.get('interop').catch((e: Error) => e);
+    expect(String(error)).not.toContain('not the passphrase');
+  });
+
+  it('fails at once without a passphrase or a terminal, and asks the prompt only once', async () => {
+    const dir = copyFixture();
+    const none = new FileBackend({ dir });
+    await expect(none.get('interop')).rejects.toThrow(/AWS_VAULT_FILE_PASSPHRASE/);
+    expect(await none.keys()).toEqual(['interop', 'team/dev prod']); // listing needs no passphrase
+    let asked = 0;
+    const prompted = new FileBackend({
+      dir,
+      promptPassphrase: async () => {
+        asked++;
+        return GO_PASSPHRASE;
+      },
+    });
+    await prompted.get('interop');
+    await prompted.get('team/dev prod');
+    await prompted.set('x', 'y');
+    expect(asked).toBe(1);
+  });
+
+  it('accepts an empty passphrase from the environment, as the Go aws-vault does', async () => {
+    const dir = join(tmp, 'empty');
+    const backend = new FileBackend({ dir, passphrase: '' });
+    await backend.set('k', 'v');
+    expect(await new FileBackend({ dir, passphrase: '' }).get('k')).toBe('v');
+    await expect(new FileBackend({ dir, passphrase: 'x' }).get('k')).rejects.toThrow(
+      /wrong passphrase/,
+    );
+  });
+});
+
+describe('file backend contract', () => {
+  it('sets, gets, lists and removes keys, unicode and / included', async () => {
+    const dir = join(tmp, 'a', 'keys');
+    const backend = new FileBackend({ dir, passphrase: 'pw' });
+    expect(await backend.keys()).toEqual([]);
+    expect(await backend.get('missing')).toBeUndefined();
+    const keys = [
+      'team/dev prod',
+      'ünïcødé ☃',
+      '50%',
+      'sts.GetSessionToken,cHJvZA,,1700000000',
+      'oidc:https://x.awsapps.com/start',
+    ];
+    for (const key of keys) await backend.set(key, `value of ${key}`);
+    expect(await backend.keys()).toEqual([...keys].sort());
+    for (const key of keys) expect(await backend.get(key)).toBe(`value of ${key}`);
+    await backend.set('team/dev prod', 'replaced');
+    expect(await backend.get('team/dev prod')).toBe('replaced');
+    await backend.remove('team/dev prod');
+    await backend.remove('team/dev prod');
+    expect(await backend.get('team/dev prod')).toBeUndefined();
+    expect(await backend.keys()).not.toContain('team/dev prod');
+    await expect(backend.set('', 'x')).rejects.toThrow(/empty key/);
+  });
+
+  it('makes the folder 0700 and files 0600, and tightens a loose folder', async () => {
+    const dir = join(tmp, 'deep', 'keys');
+    const backend = new FileBackend({ dir, passphrase: 'pw' });
+    await backend.set('k', 'v');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'k')).mode & 0o777).toBe(0o600);
+    const loose = join(tmp, 'loose');
+    mkdirSync(loose, { mode: 0o755 });
+    chmodSync(loose, 0o755);
+    const lines: string[] = [];
+    await new FileBackend({ dir: loose, passphrase: 'pw', debug: (l) => lines.push(l) }).set(
+      'k',
+      'v',
+    );
+    expect(statSync(loose).mode & 0o777).toBe(0o700);
+    expect(lines.join('\n')).toMatch(/mode 755, changed to 0700/);
+  });
+
+  it('refuses a folder that is a file', async () => {
+    const path = join(tmp, 'file');
+    writeFileSync(path, 'x');
+    await expect(new FileBackend({ dir: path, passphrase: 'pw' }).set('k', 'v')).rejects.toThrow(
+      /not a folder/,
+    );
+  });
+
+  it('is what openBackend gives for --backend=file', async () => {
+    const backend = await openBackend({
+      backend: 'file',
+      fileDir: join(tmp, 'k'),
+      filePassphrase: 'pw',
+      debug: () => undefined,
+    });
+    expect(backend.name).toBe('file');
+    await backend.set('a', 'b');
+    expect(await backend.get('a')).toBe('b');
+  });
+
+  it('never writes the value in plaintext', async () => {
+    const dir = join(tmp, 'plain');
+    await new FileBackend({ dir, passphrase: 'pw' }).set('k', 'SUPERSECRETVALUE');
+    for (const name of readdirSync(dir)) {
+      const raw = readFileSync(join(dir, name));
+      expect(raw.includes('SUPERSECRETVALUE')).toBe(false);
+      expect(raw.includes(Buffer.from('SUPERSECRETVALUE').toString('base64'))).toBe(false);
+    }
+  });
+});
+
+describe('file backend crash safety', () => {
+  it('a process killed (SIGKILL) in the middle of writing never leaves a corrupt or missing key', async () => {
+    const dir = join(tmp, 'crash');
+    const passphrase = 'crash test';
+    const backend = new FileBackend({ dir, passphrase });
+    const keys = Array.from({ length: 3 }, (_, i) => `key/${i} ü`);
+    for (const key of keys) await backend.set(key, 'v0');
+    const child = new URL('./fixtures/writeLoop.ts', import.meta.url).pathname;
+    for (let round = 0; round < 5; round++) {
+      const proc = spawn(process.execPath, [child, dir, String(keys.length)], {
+        env: { ...process.env, TEST_PASSPHRASE: passphrase },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        proc.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        proc.on('exit', (code) => reject(new Error(`writer exited early (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+      const reader = new FileBackend({ dir, passphrase });
+      expect(await reader.keys()).toEqual([...keys].sort());
+      for (const key of keys) expect(await reader.get(key)).toMatch(/^v\d+$/);
+    }
+    // Temp files left by the killed writers are cleaned up by the next write.
+    await backend.set(keys[0] as string, 'final');
+    expect(readdirSync(dir).filter((n) => n.startsWith('%tmp-'))).toEqual([]);
+  }, 60_000);
+});
