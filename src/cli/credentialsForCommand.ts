@@ -106,6 +106,7 @@ export async function credentialsForCommand(
   ctx: Context,
   name: string,
   flags: CredentialFlags,
+  options: { server?: boolean } = {},
 ): Promise<CommandCredentials> {
   const [{ loadConfig, openVault, lockDir }, { resolveProfileConfig }] = await Promise.all([
     import('./deps.ts'),
@@ -124,12 +125,14 @@ export async function credentialsForCommand(
     import('../prompt/mfa.ts'),
   ]);
   const mfaPrompt = mfaPromptFor({
-    driver: ctx.globals.prompt ?? 'terminal',
+    driver: ctx.globals.prompt,
     io: ctx.io,
     env: ctx.env,
     debug: ctx.debug,
     mfaToken: profile.mfaToken,
     mfaProcess: profile.mfaProcess,
+    // A credential server's child owns the terminal.
+    avoidTerminal: options.server === true,
   });
   const deps = {
     credentials: vault.credentials,

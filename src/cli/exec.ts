@@ -107,6 +107,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
     ctx,
     input.profile,
     input.flags,
+    { server: server !== undefined },
   );
 
   if (input.json) {
@@ -115,8 +116,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   }
 
   if (server) {
-    const driver = ctx.globals.prompt ?? 'terminal';
-    if (driver === 'terminal' && needsMfaPrompt(profile)) {
+    if (ctx.globals.prompt === 'terminal' && needsMfaPrompt(profile)) {
       throw new UserError(
         `Can't use --prompt=terminal with --${server}-server: the command owns the terminal. ` +
           'Specify a different prompt driver (--prompt=ykman|zenity|kdialog|osascript) or set mfa_process',
@@ -199,7 +199,8 @@ Examples:
       const address = typeof opts.ec2ServerAddress === 'string' ? opts.ec2ServerAddress : undefined;
       const input: ExecInput = {
         profile,
-        command,
+        // passThroughOptions keeps the `--` that ends aws-vault's own flags.
+        command: command[0] === '--' ? command.slice(1) : command,
         flags: credentialFlagsFrom(opts),
         ecsServer: opts.server === true || opts.ecsServer === true,
         ec2Server: opts.ec2Server === true || address !== undefined,

@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import { hasSecretService, runCli } from './_runCli.ts';
+import { parseEnvLines, RFC3339, startExecWorld, type ExecWorld } from './_exec.ts';
+
+const CONFIG = `[profile plain]
+region = eu-west-1
+
+[profile noregion]
+
+[profile two]
+region = us-east-2
+`;
+
+describe('exec', () => {
+  let w: ExecWorld;
+  let plainKey: { accessKeyId: string; secretAccessKey: string };
+
+  beforeAll(async () => {
+    w = await startExecWorld(CONFIG);
+    plainKey = await w.addUser('plain');
+    await w.addUser('noregion');
+    await w.addUser('two');
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('runs the command with a session in its environment and the listed variables replaced', async () => {
+    const result = await w.run(['exec', 'plain', '--', 'env'], {
+      env: w.env({
+        AWS_PROFILE: 'elsewhere',
+        AWS_DEFAULT_PROFILE: 'elsewhere',
+        AWS_SDK_LOAD_CONFIG: '1',
+        AWS_CREDENTIAL_FILE: '/nope',
+        AWS_SECURITY_TOKEN: 'stale',
+        KEEP_ME: 'yes',
+      }),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const env = parseEnvLines(result.stdout);
+    expect(env.AWS_VAULT).toBe('plain');
+    expect(env.AWS_REGION).toBe('eu-west-1');
+    expect(env.AWS_DEFAULT_REGION).toBe('eu-west-1');
+    expect(env.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+    expect(env.AWS_ACCESS_KEY_ID).not.toBe(plainKey.accessKeyId);
+    expect(env.AWS_SECRET_ACCESS_KEY).toBeTruthy();
+    expect(env.AWS_SESSION_TOKEN).toBeTruthy();
+    expect(env.AWS_SECURITY_TOKEN).toBe(env.AWS_SESSION_TOKEN);
+    expect(env.AWS_CREDENTIAL_EXPIRATION).toMatch(RFC3339);
+    expect(env.AWS_SESSION_EXPIRATION).toBe(env.AWS_CREDENTIAL_EXPIRATION);
+    const left = Date.parse(env.AWS_CREDENTIAL_EXPIRATION as string) - Date.now();
+    expect(left).toBeGreaterThan(55 * 60_000);
+    expect(left).toBeLessThanOrEqual(60 * 60_000);
+    expect(env.KEEP_ME).toBe('yes');
+    for (const gone of [
+      'AWS_PROFILE',
+      'AWS_DEFAULT_PROFILE',
+      'AWS_SDK_LOAD_CONFIG',
+      'AWS_CREDENTIAL_FILE',
+    ]) {
+      expect(env[gone]).toBeUndefined();
+    }
+  });
+
+  it('reuses the cached session: a second exec makes no STS call', async () => {
+    await w.run(['exec', 'two', '--', 'true']);
+    const before = w.fake.count('GetSessionToken');
+    const result = await w.run(['exec', 'two', '--', 'env']);
+    expect(result.exitCode).toBe(0);
+    expect(parseEnvLines(result.stdout).AWS_REGION).toBe('us-east-2');
+    expect(w.fake.count('GetSessionToken')).toBe(before);
+  });
+
+  it('sets no region variables when no region is known', async () => {
+    const result = await w.run(['exec', 'noregion', '--', 'env']);
+    expect(result.exitCode).toBe(0);
+    const env = parseEnvLines(result.stdout);
+    expect(env.AWS_REGION).toBeUndefined();
+    expect(env.AWS_DEFAULT_REGION).toBeUndefined();
+    const withFlag = await w.run(['exec', '--region', 'ap-south-1', 'noregion', '--', 'env']);
+    expect(parseEnvLines(withFlag.stdout).AWS_REGION).toBe('ap-south-1');
+  });
+
+  it('--no-session gives the stored long-term key and no session variables', async () => {
+    const result = await w.run(['exec', '--no-session', 'plain', '--', 'env']);
+    expect(result.exitCode).toBe(0);
+    const env = parseEnvLines(result.stdout);
+    expect(env.AWS_ACCESS_KEY_ID).toBe(plainKey.accessKeyId);
+    expect(env.AWS_SECRET_ACCESS_KEY).toBe(plainKey.secretAccessKey);
+    for (const name of [
+      'AWS_SESSION_TOKEN',
+      'AWS_SECURITY_TOKEN',
+      'AWS_CREDENTIAL_EXPIRATION',
+      'AWS_SESSION_EXPIRATION',
+    ]) {
+      expect(env[name]).toBeUndefined();
+    }
+  });
+
+  it('--duration sets the session length (Go duration forms)', async () => {
+    const fresh = await startExecWorld('[profile d]\n');
+    try {
+      await fresh.addUser('d');
+      const two = await fresh.run(['exec', '--duration=90m', 'd', '--', 'env']);
+      expect(two.stderr).toBe('');
+      const left =
+        Date.parse(parseEnvLines(two.stdout).AWS_CREDENTIAL_EXPIRATION as string) - Date.now();
+      expect(left).toBeGreaterThan(85 * 60_000);
+      expect(left).toBeLessThanOrEqual(90 * 60_000);
+      const bad = await fresh.run(['exec', '--duration=soon', 'd', '--', 'true']);
+      expect(bad.exitCode).toBe(1);
+      expect(bad.stderr).toContain('soon');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('passes flags after the profile to the command', async () => {
+    const result = await w.run(['exec', 'plain', 'sh', '-c', 'echo "$0 $1"', '--region', 'x']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('--region x\n');
+  });
+
+  it('starts $SHELL without a command', async () => {
+    const result = await w.run(['exec', 'plain'], {
+      env: w.env({ SHELL: '/bin/sh' }),
+      input: 'echo "vault=$AWS_VAULT"\n',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('vault=plain\n');
+  });
+
+  it('replaces itself with the command (no aws-vault process stays resident)', async () => {
+    // The child's pid is the aws-vault pid and its parent is the test runner.
+    const result = await w.run(['exec', 'plain', '--', 'sh', '-c', 'echo "$PPID"']);
+    expect(result.exitCode).toBe(0);
+    expect(Number(result.stdout.trim())).toBe(process.pid);
+  });
+
+  it('leaves SIGPIPE at its default in the command (regression: Node ignores it and execve kept that)', async () => {
+    const result = await w.run([
+      'exec',
+      'plain',
+      '--',
+      'sh',
+      '-c',
+      'grep SigIgn /proc/self/status',
+    ]);
+    expect(result.stdout.trim()).toBe('SigIgn:\t0000000000000000');
+  });
+
+  it('exits with the command exit code, 128+N for a signal, 127 for a missing command', async () => {
+    const three = await w.run(['exec', 'plain', '--', 'sh', '-c', 'exit 3']);
+    expect(three.exitCode).toBe(3);
+    // execve: the process itself dies of the signal, as the command did.
+    const killed = await w.run(['exec', 'plain', '--', 'sh', '-c', 'kill -TERM $$']);
+    expect(killed.signal === 'SIGTERM' || killed.exitCode === 143).toBe(true);
+    const missing = await w.run(['exec', 'plain', '--', 'no-such-command-xyz']);
+    expect(missing.exitCode).toBe(127);
+    expect(missing.stderr).toBe('aws-vault: error: exec: no-such-command-xyz: command not found\n');
+  });
+
+  it('exits 128+N with a server, where aws-vault stays as the parent', async () => {
+    const killed = await w.run([
+      'exec',
+      '--ecs-server',
+      'plain',
+      '--',
+      'sh',
+      '-c',
+      'kill -TERM $$',
+    ]);
+    expect(killed.exitCode).toBe(143);
+    const port = await closedPort();
+    const three = await w.run([
+      'exec',
+      '--ec2-server-address',
+      `127.0.0.1:${port}`,
+      'plain',
+      '--',
+      'sh',
+      '-c',
+      'exit 3',
+    ]);
+    expect(three.exitCode).toBe(3);
+  });
+
+  it('refuses to run inside an aws-vault subshell', async () => {
+    const result = await w.run(['exec', 'plain', '--', 'true'], {
+      env: w.env({ AWS_VAULT: 'other' }),
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      "aws-vault: error: exec: running in an existing aws-vault subshell; 'exit' from the subshell or unset AWS_VAULT to force\n",
+    );
+  });
+
+  it('refuses conflicting server flags', async () => {
+    const result = await w.run(['exec', '--ecs-server', '--ec2-server', 'plain', '--', 'true']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("Can't use --ec2-server with --ecs-server");
+  });
+
+  it('retries a throttled STS call', async () => {
+    const fresh = await startExecWorld('[profile t]\n');
+    try {
+      await fresh.addUser('t');
+      fresh.fake.failNext('GetSessionToken', { status: 400, code: 'Throttling', count: 2 });
+      const result = await fresh.run(['exec', 't', '--', 'true']);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(fresh.fake.count('GetSessionToken')).toBe(3);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('fails with a clear error within seconds when the endpoint is down', async () => {
+    const fresh = await startExecWorld('[profile down]\n');
+    try {
+      await fresh.addUser('down');
+      const port = await closedPort();
+      const started = Date.now();
+      const result = await fresh.run(['exec', 'down', '--', 'true'], {
+        env: fresh.env({ AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }),
+      });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(/^aws-vault: error: exec: /);
+      expect(result.stderr).toContain(`127.0.0.1:${port}`);
+      expect(result.stderr).not.toContain('    at ');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it.skipIf(!hasSecretService())('works with the real Secret Service backend', async () => {
+    const ss = await startExecWorld('[profile ss]\nregion = eu-central-1\n', {
+      backend: 'secret-service',
+    });
+    try {
+      await ss.addUser('ss');
+      const result = await ss.run(['exec', 'ss', '--', 'env']);
+      expect(result.stderr).toBe('');
+      const env = parseEnvLines(result.stdout);
+      expect(env.AWS_SESSION_TOKEN).toBeTruthy();
+      expect(env.AWS_REGION).toBe('eu-central-1');
+      await runCli(['remove', '-f', 'ss'], { env: ss.env() });
+    } finally {
+      await ss.close();
+    }
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 1;
+      server.close(() => resolve(port));
+    });
+  });
+}

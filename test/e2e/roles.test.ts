@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnvLines, startExecWorld, type ExecWorld } from './_exec.ts';
+
+describe('exec with roles', () => {
+  let w: ExecWorld;
+  let mfaSerial: string;
+  let mfaUser: string;
+  const arn = (name: string) => `arn:aws:iam::${w.fake.accountId}:role/${name}`;
+
+  beforeAll(async () => {
+    w = await startExecWorld();
+    await w.addUser('base');
+    const withMfa = await w.addUser('mfabase', { mfa: true });
+    mfaSerial = withMfa.mfaSerial as string;
+    mfaUser = withMfa.userName;
+    for (const name of ['r1', 'r2', 'r3', 'shared-a', 'shared-b', 'tagged', 'included']) {
+      w.fake.createRole(name);
+    }
+    w.fake.createRole('external', { externalId: 'the-external-id' });
+    w.home.writeConfig(`[profile base]
+region = eu-west-1
+
+[profile r1]
+source_profile = base
+role_arn = ${arn('r1')}
+
+[profile r2]
+source_profile = r1
+role_arn = ${arn('r2')}
+
+[profile r3]
+source_profile = r2
+role_arn = ${arn('r3')}
+role_session_name = third
+
+[profile mixin]
+region = ap-southeast-2
+role_arn = ${arn('included')}
+
+[profile inc]
+include_profile = mixin
+source_profile = base
+
+[profile ext]
+source_profile = base
+role_arn = ${arn('external')}
+external_id = the-external-id
+
+[profile ext-wrong]
+source_profile = base
+role_arn = ${arn('external')}
+external_id = not-it
+
+[profile tagged]
+source_profile = base
+role_arn = ${arn('tagged')}
+session_tags = Team=dev,Env=test
+transitive_session_tags = Team
+source_identity = alice
+
+[profile mfabase]
+
+[profile shared-a]
+source_profile = mfabase
+role_arn = ${arn('shared-a')}
+mfa_serial = ${mfaSerial}
+
+[profile shared-b]
+source_profile = mfabase
+role_arn = ${arn('shared-b')}
+mfa_serial = ${mfaSerial}
+
+[profile loop-a]
+source_profile = loop-b
+role_arn = ${arn('r1')}
+
+[profile loop-b]
+source_profile = loop-a
+role_arn = ${arn('r2')}
+
+[profile orphan]
+source_profile = nowhere
+role_arn = ${arn('r1')}
+`);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  async function childEnv(profile: string, extraArgs: string[] = []) {
+    const result = await w.run(['exec', ...extraArgs, profile, '--', 'env']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    return parseEnvLines(result.stdout);
+  }
+
+  it('assumes a chain of three roles', async () => {
+    const before = w.fake.count('AssumeRole', { ok: true });
+    const env = await childEnv('r3');
+    const creds = w.fake.describeCredentials(env.AWS_ACCESS_KEY_ID as string);
+    expect(creds?.roleArn).toBe(arn('r3'));
+    expect(creds?.roleSessionName).toBe('third');
+    expect(creds?.chained).toBe(true);
+    expect(w.fake.count('AssumeRole', { ok: true }) - before).toBe(3);
+    expect(env.AWS_REGION).toBe('eu-west-1');
+  });
+
+  it('merges include_profile', async () => {
+    const env = await childEnv('inc');
+    expect(w.fake.describeCredentials(env.AWS_ACCESS_KEY_ID as string)?.roleArn).toBe(
+      arn('included'),
+    );
+    expect(env.AWS_REGION).toBe('ap-southeast-2');
+  });
+
+  it('sends external_id, and a wrong one is refused by the role', async () => {
+    const env = await childEnv('ext');
+    expect(w.fake.describeCredentials(env.AWS_ACCESS_KEY_ID as string)?.roleArn).toBe(
+      arn('external'),
+    );
+    const wrong = await w.run(['exec', 'ext-wrong', '--', 'true']);
+    expect(wrong.exitCode).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /^aws-vault: error: exec: .*AccessDenied|access denied|not authorized/i,
+    );
+  });
+
+  it('sends session tags, transitive tags and the source identity', async () => {
+    const env = await childEnv('tagged');
+    const creds = w.fake.describeCredentials(env.AWS_ACCESS_KEY_ID as string);
+    expect(creds?.tags).toEqual({ Team: 'dev', Env: 'test' });
+    expect(creds?.transitiveTagKeys).toEqual(['Team']);
+    expect(creds?.sourceIdentity).toBe('alice');
+  });
+
+  it('shares one MFA session between roles with the same source and mfa_serial', async () => {
+    const sessionsBefore = w.fake.count('GetSessionToken');
+    const code = w.fake.mfaCode(mfaUser);
+    const a = await childEnv('shared-a', ['--mfa-token', code]);
+    // No code for the second role: the cached MFA session is reused.
+    const b = await childEnv('shared-b');
+    expect(w.fake.count('GetSessionToken') - sessionsBefore).toBe(1);
+    expect(w.fake.describeCredentials(a.AWS_ACCESS_KEY_ID as string)?.roleArn).toBe(
+      arn('shared-a'),
+    );
+    const bCreds = w.fake.describeCredentials(b.AWS_ACCESS_KEY_ID as string);
+    expect(bCreds?.roleArn).toBe(arn('shared-b'));
+    expect(bCreds?.mfaAuthenticated).toBe(true);
+  });
+
+  it('names the file and the profiles of a source_profile cycle', async () => {
+    const result = await w.run(['exec', 'loop-a', '--', 'true']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^aws-vault: error: exec: /);
+    expect(result.stderr).toContain(w.home.configFile);
+    expect(result.stderr).toContain('loop-a');
+    expect(result.stderr).toContain('loop-b');
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('names the file and the missing source profile', async () => {
+    const result = await w.run(['exec', 'orphan', '--', 'true']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(w.home.configFile);
+    expect(result.stderr).toContain('nowhere');
+    const missing = await w.run(['exec', 'no-such-profile', '--', 'true']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('no-such-profile');
+  });
+});
