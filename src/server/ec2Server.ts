@@ -241,7 +241,7 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
 
   if (bind !== undefined) {
     return {
-      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${own}` },
+      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${own}/` },
       async close() {
         await closeServer(server);
         debug('ec2 server: stopped');
@@ -264,7 +264,7 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
     throw error;
   }
   return {
-    env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${METADATA_ADDRESS}` },
+    env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${METADATA_ADDRESS}/` },
     async close() {
       await proxy.stop();
       await closeServer(server);

@@ -22,7 +22,7 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
     });
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout);
-    expect(result.env).toEqual({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://169.254.169.254' });
+    expect(result.env).toEqual({ AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://169.254.169.254/' });
     expect(result.aliasWhileRunning).toBe(true);
     expect(result.accessKeyId).toBe('ASIANETNS0000001');
     expect(result.region).toBe('us-east-2');

@@ -53,7 +53,7 @@ describe('EC2 metadata server', () => {
   it('gives the child AWS_EC2_METADATA_SERVICE_ENDPOINT for the bound address', async () => {
     const { server } = await start();
     expect(Object.keys(server.env)).toEqual(['AWS_EC2_METADATA_SERVICE_ENDPOINT']);
-    expect(server.env.AWS_EC2_METADATA_SERVICE_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.env.AWS_EC2_METADATA_SERVICE_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   });
 
   it('serves IMDSv1: the role name and the credentials document', async () => {
