@@ -1,0 +1,132 @@
+// The CLI's surface: error format, usage errors, config errors, version,
+// help, and shell completion that really completes.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, makeTempHome, ROOT, runCli, type TempHome } from './_runCli.ts';
+
+const homes: TempHome[] = [];
+afterEach(() => {
+  for (const h of homes.splice(0)) h.cleanup();
+});
+function home(config = ''): TempHome {
+  const h = makeTempHome({ config });
+  homes.push(h);
+  return h;
+}
+
+describe('cli', () => {
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const r = await runCli(['--version'], { env: home().env() });
+    expect(r.exitCode).toBe(0);
+    if (process.env.AWS_VAULT_TEST_BIN) expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    else expect(r.stdout).toBe(`${version}\n`);
+  });
+
+  it('--help lists the vault commands and examples', async () => {
+    const r = await runCli(['--help'], { env: home().env() });
+    expect(r.exitCode).toBe(0);
+    for (const word of ['add', 'list|ls', 'remove|rm', 'clear', 'completion', 'Examples:']) {
+      expect(r.stdout).toContain(word);
+    }
+    const add = await runCli(['add', '--help'], { env: home().env() });
+    expect(add.stdout).toContain('--no-add-config');
+    expect(add.stdout).toContain('aws-vault add jonsmith');
+  });
+
+  it('usage errors: one error line plus the usage line, exit 1', async () => {
+    const r = await runCli(['list', '--bogus'], { env: home().env() });
+    expect(r).toMatchObject({
+      exitCode: 1,
+      stdout: '',
+      stderr: "aws-vault: error: list: unknown option '--bogus'\nusage: aws-vault list [options]\n",
+    });
+    const missing = await runCli(['remove'], { env: home().env() });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(
+      /^aws-vault: error: remove: missing required argument 'profile'\n/,
+    );
+  });
+
+  it('a malformed config names the file and line, without a stack trace', async () => {
+    const h = home('[profile a]\nregion = eu-west-1\nthis is not ini\n');
+    const r = await runCli(['list'], { env: h.env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^aws-vault: error: list: ${h.configFile}:3: .+\\n$`));
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--debug adds detail but never a stack for a user error', async () => {
+    const r = await runCli(['--debug', 'remove', '-f', 'nobody'], { env: home().env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('aws-vault: error: remove: profile nobody: no credentials stored');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('completion', () => {
+  it('bash completes subcommands, flags and profile names', async () => {
+    const h = home('[profile prod]\n[profile team dev]\n[profile staging]\n');
+    const binDir = join(h.home, 'bin');
+    mkdirSync(binDir);
+    // `aws-vault` on PATH, as installed: the script calls it for profile names.
+    writeFileSync(
+      join(binDir, 'aws-vault'),
+      `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`,
+    );
+    chmodSync(join(binDir, 'aws-vault'), 0o755);
+    const script = await runCli(['completion', 'bash'], { env: h.env() });
+    expect(script.exitCode).toBe(0);
+    const scriptFile = join(h.home, 'completion.bash');
+    writeFileSync(scriptFile, script.stdout);
+
+    const complete = (...words: string[]) => {
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aws_vault; printf '%s\\n' "\${COMPREPLY[@]}"`,
+          'bash',
+          scriptFile,
+          ...words,
+        ],
+        {
+          env: h.env({ PATH: `${binDir}:${process.env.PATH}` }),
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
+      );
+      expect(r.stderr).toBe('');
+      return r.stdout.split('\n').filter(Boolean).sort();
+    };
+
+    expect(complete('aws-vault', 'l')).toEqual(['list', 'login', 'ls']);
+    expect(complete('aws-vault', 'rem')).toEqual(['remove']);
+    expect(complete('aws-vault', '--deb')).toEqual(['--debug']);
+    expect(complete('aws-vault', '--backend', 'fi')).toEqual(['file']);
+    expect(complete('aws-vault', '--backend', 'file', 'cl')).toEqual(['clear']);
+    expect(complete('aws-vault', 'list', '--pro')).toEqual(['--profiles']);
+    expect(complete('aws-vault', 'remove', '--f')).toEqual(['--force']);
+    expect(complete('aws-vault', 'remove', '')).toEqual(['prod', 'staging', 'team\\ dev']);
+    expect(complete('aws-vault', 'rm', 'st')).toEqual(['staging']);
+    expect(complete('aws-vault', 'list', '')).toEqual([]);
+  });
+
+  it('zsh and fish scripts name every command', async () => {
+    const h = home();
+    for (const shell of ['zsh', 'fish']) {
+      const r = await runCli(['completion', shell], { env: h.env() });
+      expect(r.exitCode).toBe(0);
+      for (const cmd of ['add', 'list', 'remove', 'clear']) expect(r.stdout).toContain(cmd);
+    }
+    const fish = await runCli(['completion', 'fish'], { env: h.env() });
+    expect(fish.stdout).toContain("-a '(aws-vault list --profiles 2>/dev/null)'");
+    const bad = await runCli(['completion', 'tcsh'], { env: h.env() });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toMatch(/^aws-vault: error: completion: unknown shell "tcsh"/);
+  });
+});
