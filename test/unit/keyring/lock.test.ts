@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,17 +23,22 @@ beforeEach(() => {
   lockDir = join(tmp, 'locks');
 });
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children.splice(0))
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
 
 function run(args: string[]): { child: ChildProcess; output: Promise<string> } {
-  const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [worker, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const output = new Promise<string>((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`worker exit ${code}: ${out}`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`worker exit ${code}: ${out}`)),
+    ),
   );
   output.catch(() => undefined); // holders are killed on purpose
   return { child, output };
@@ -48,7 +61,10 @@ describe('withLock across processes', () => {
     const calls = join(tmp, 'calls');
     writeFileSync(calls, '');
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => run(['refresh', lockDir, 'session prod', cache, calls, '300']).output),
+      Array.from(
+        { length: 4 },
+        () => run(['refresh', lockDir, 'session prod', cache, calls, '300']).output,
+      ),
     );
     expect(readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(results.filter((r) => r === 'refreshed')).toHaveLength(1);
@@ -61,7 +77,10 @@ describe('withLock across processes', () => {
     const { child } = run(['hold', lockDir, 'prod']);
     await untilLine(child, 'locked');
     const file = lockPath(lockDir, 'prod');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: child.pid, host: hostname() });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      pid: child.pid,
+      host: hostname(),
+    });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
@@ -74,7 +93,9 @@ describe('withLock across processes', () => {
   it('waits for a live holder and gives up after the timeout with a clear error', async () => {
     const { child } = run(['hold', lockDir, 'prod']);
     await untilLine(child, 'locked');
-    await expect(withLock(lockDir, 'prod', async () => 'never', { timeoutMs: 300 })).rejects.toThrow(
+    await expect(
+      withLock(lockDir, 'prod', async () => 'never', { timeoutMs: 300 }),
+    ).rejects.toThrow(
       new RegExp(`timed out after 0s waiting for process ${child.pid} .*delete that file`),
     );
   }, 30_000);
@@ -95,7 +116,16 @@ describe('withLock across processes', () => {
   it('treats a reused pid (same pid, other start time) and an old half-written file as stale', async () => {
     const file = lockPath(lockDir, 'reused');
     await withLock(lockDir, 'setup', async () => undefined); // creates the folder
-    writeFileSync(file, JSON.stringify({ pid: process.pid, start: 'not-my-start', host: hostname(), token: 't', since: '' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: process.pid,
+        start: 'not-my-start',
+        host: hostname(),
+        token: 't',
+        since: '',
+      }),
+    );
     expect(await withLock(lockDir, 'reused', async () => 1, { timeoutMs: 2000 })).toBe(1);
     const half = lockPath(lockDir, 'half');
     writeFileSync(half, '{"pid":');
@@ -105,7 +135,9 @@ describe('withLock across processes', () => {
   });
 
   it('releases the lock when fn throws', async () => {
-    await expect(withLock(lockDir, 'boom', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      withLock(lockDir, 'boom', async () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
     expect(await withLock(lockDir, 'boom', async () => 'again', { timeoutMs: 500 })).toBe('again');
   });
 });

@@ -1,0 +1,140 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openBackend } from '../../../src/keyring/openBackend.ts';
+import { secretServiceAvailable } from '../../helpers/secretService.ts';
+
+const probe = new URL('./fixtures/openBackendProbe.ts', import.meta.url).pathname;
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'aws-vault-open-'));
+});
+afterEach(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = {
+    ...process.env,
+    HOME: tmp,
+    XDG_DATA_HOME: join(tmp, 'data'),
+    XDG_RUNTIME_DIR: join(tmp, 'run'),
+  };
+  delete env.DBUS_SESSION_BUS_ADDRESS;
+  delete env.GNOME_KEYRING_CONTROL;
+  return env;
+}
+
+function runProbe(env: NodeJS.ProcessEnv, ...args: string[]): Record<string, string> {
+  const r = spawnSync(process.execPath, [probe, ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
+describe('openBackend', () => {
+  it('rejects an unknown backend name', async () => {
+    await expect(
+      openBackend({ backend: 'vault9' as never, fileDir: tmp, debug: () => undefined }),
+    ).rejects.toThrow(
+      /unknown backend "vault9"; choose one of: keychain, wincred, secret-service, file, pass/,
+    );
+  });
+
+  it("refuses the other platforms' keychains with a hint", async () => {
+    await expect(
+      openBackend({ backend: 'keychain', fileDir: tmp, debug: () => undefined }),
+    ).rejects.toThrow(/macOS only; use --backend=file/);
+    await expect(
+      openBackend({ backend: 'wincred', fileDir: tmp, debug: () => undefined }),
+    ).rejects.toThrow(/Windows only; use --backend=file/);
+  });
+
+  it('without a session bus (SSH, servers) defaults to file, and secret-service says what to do', () => {
+    expect(runProbe(baseEnv())).toEqual({ name: 'file' });
+    expect(runProbe(baseEnv(), 'secret-service').open).toMatch(
+      /^error UserError: secret-service backend: no D-Bus session bus .*use --backend=file$/,
+    );
+  });
+
+  it('with a session bus but no Secret Service, defaults to file, and secret-service says what to do', async () => {
+    const conf = join(tmp, 'bus.conf');
+    writeFileSync(
+      conf,
+      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:dir=${tmp}</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`,
+    );
+    const daemon = spawn(
+      'dbus-daemon',
+      [`--config-file=${conf}`, '--nofork', '--print-address=1'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    try {
+      const address = await new Promise<string>((resolve) => {
+        let out = '';
+        daemon.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) resolve(out.trim());
+        });
+      });
+      const env = { ...baseEnv(), DBUS_SESSION_BUS_ADDRESS: address };
+      expect(runProbe(env)).toEqual({ name: 'file' });
+      expect(runProbe(env, 'secret-service').open).toBe(
+        'error UserError: secret-service backend: no Secret Service on the session bus (is gnome-keyring or KWallet running?); use --backend=file',
+      );
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+  });
+});
+
+describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection', () => {
+  it('says the collection is locked instead of showing an empty vault', () => {
+    // A private session bus and keyring daemon, so the shared one stays unlocked.
+    const env = baseEnv();
+    mkdirSync(env.XDG_RUNTIME_DIR as string, { mode: 0o700 });
+    mkdirSync(env.XDG_DATA_HOME as string, { mode: 0o700 });
+    const script = `
+      set -e
+      printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+      GK=$!
+      trap 'kill $GK' EXIT
+      for i in $(seq 1 200); do
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q collection/login && break
+        sleep 0.05
+      done
+      PROBE_OPS=1 "$NODE" "$PROBE" secret-service
+      echo
+      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+      PROBE_OPS=1 "$NODE" "$PROBE" secret-service
+    `;
+    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
+      env: { ...env, NODE: process.execPath, PROBE: probe },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const [unlocked, locked] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(unlocked).toEqual({
+      name: 'secret-service',
+      set: 'ok undefined',
+      get: 'ok "v"',
+      keys: 'ok ["probe-key"]',
+    });
+    const lockedMessage =
+      /^error UserError: secret-service backend: the keyring collection "Login" is locked; unlock it/;
+    expect(locked?.get).toMatch(lockedMessage);
+    expect(locked?.keys).toMatch(lockedMessage);
+    expect(locked?.set).toMatch(lockedMessage);
+  }, 40_000);
+});
