@@ -63,18 +63,20 @@ function runBrowserCommand(command: string, url: string, env: NodeJS.ProcessEnv)
   if (file === undefined) return Promise.resolve(false);
   return new Promise((resolve) => {
     let settled = false;
-    const done = (ok: boolean) => {
-      if (!settled) {
-        settled = true;
-        resolve(ok);
-      }
-    };
     const child = spawn(file, args, { env, stdio: 'ignore', detached: true });
+    // A graphical browser keeps running: after a moment, consider it started.
+    // The timer stays referenced so the process waits for the verdict.
+    const timer = setTimeout(() => done(true), 1_500);
+    const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Never wait for the browser itself to exit.
+      child.unref();
+      resolve(ok);
+    };
     child.once('error', () => done(false));
     child.once('exit', (code) => done(code === 0));
-    // A graphical browser keeps running: consider it started.
-    setTimeout(() => done(true), 1_500).unref();
-    child.unref();
   });
 }
 
