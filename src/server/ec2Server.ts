@@ -125,7 +125,7 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
   const server = createServer((req, res) => {
     const path = pathOf(req);
     const host = req.headers.host;
-    if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+    if (host === undefined || !(allowedHosts.has(host) || allowedHosts.has(host.toLowerCase()))) {
       reply(req, res, path, 403, TEXT_TYPE, 'Forbidden: invalid Host header');
       return;
     }

@@ -20,9 +20,15 @@ const ROLE_PREFIX = '/role-arn/';
 const MAX_ROLES = 100;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
+/** A credentials response rendered once: body and headers reused for every request. */
+interface Rendered {
+  body: Buffer;
+  headers: Record<string, string | number>;
+}
+
 /** The ECS container-credentials document the SDKs and the AWS CLI read. */
-function renderEcsBody(credentials: Credentials, fetchedAt: number): Buffer {
-  return Buffer.from(
+function renderEcsBody(credentials: Credentials, fetchedAt: number): Rendered {
+  const body = Buffer.from(
     JSON.stringify({
       AccessKeyId: credentials.accessKeyId,
       SecretAccessKey: credentials.secretAccessKey,
@@ -30,6 +36,14 @@ function renderEcsBody(credentials: Credentials, fetchedAt: number): Buffer {
       Expiration: rfc3339(servedExpiration(credentials, fetchedAt)),
     }),
   );
+  return {
+    body,
+    headers: {
+      'Content-Type': JSON_TYPE,
+      'Content-Length': body.length,
+      'Cache-Control': 'no-store',
+    },
+  };
 }
 
 /**
@@ -49,7 +63,7 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     render: renderEcsBody,
     now: opts.now,
   });
-  const roleCaches = new Map<string, CredentialCache<Buffer>>();
+  const roleCaches = new Map<string, CredentialCache<Rendered>>();
 
   if (!opts.lazy) {
     debug('ecs server: fetching credentials before starting');
@@ -70,6 +84,13 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     debug(`ecs server: ${req.method} ${path} ${status}`);
   };
 
+  // The hot path: headers and body were rendered once for these credentials.
+  const ok = (req: IncomingMessage, res: ServerResponse, path: string, rendered: Rendered) => {
+    res.writeHead(200, rendered.headers);
+    res.end(rendered.body);
+    debug(`ecs server: ${req.method} ${path} 200`);
+  };
+
   const tokenMatches = (header: string | undefined): boolean => {
     if (header === undefined || header.length !== token.length) return false;
     const given = Buffer.from(header);
@@ -80,15 +101,15 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     req: IncomingMessage,
     res: ServerResponse,
     path: string,
-    cacheFor: CredentialCache<Buffer>,
+    cacheFor: CredentialCache<Rendered>,
   ) => {
     const entry = cacheFor.peek();
     if (entry !== undefined) {
-      reply(req, res, path, 200, entry.rendered);
+      ok(req, res, path, entry.rendered);
       return;
     }
     cacheFor.get().then(
-      (fresh) => reply(req, res, path, 200, fresh.rendered),
+      (fresh) => ok(req, res, path, fresh.rendered),
       (error: unknown) => {
         debug(`ecs server: refreshing credentials failed: ${publicMessage(error)}`);
         reply(req, res, path, 500, jsonMessage(publicMessage(error)));
@@ -96,7 +117,7 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     );
   };
 
-  const roleCache = (roleArn: string): CredentialCache<Buffer> => {
+  const roleCache = (roleArn: string): CredentialCache<Rendered> => {
     let found = roleCaches.get(roleArn);
     if (found === undefined) {
       if (roleCaches.size >= MAX_ROLES) {
@@ -117,7 +138,7 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
   const server = createServer((req, res) => {
     const path = pathOf(req);
     const host = req.headers.host;
-    if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+    if (host === undefined || !(allowedHosts.has(host) || allowedHosts.has(host.toLowerCase()))) {
       reply(req, res, path, 403, jsonMessage('invalid Host header'));
       return;
     }
