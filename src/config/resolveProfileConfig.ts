@@ -14,6 +14,8 @@ export interface ResolveProfileOptions {
    * vault (`aws-vault add me --no-add-config; aws-vault exec me`).
    */
   strict?: boolean;
+  /** `--debug` output: which sections and variables each profile was read from (names only). */
+  debug?: (line: string) => void;
 }
 
 const HOUR = 3600;
@@ -79,9 +81,12 @@ function resolveChain(
     line: found.line,
     profile: found.profile,
   });
+  const usedEnv: string[] = [];
   const fromEnv = (key: string): string | undefined => {
     const value = env[key];
-    return value === undefined || value === '' ? undefined : value;
+    if (value === undefined || value === '') return undefined;
+    usedEnv.push(key);
+    return value;
   };
   const envDuration = (key: string): number | undefined => {
     const value = fromEnv(key);
@@ -173,6 +178,11 @@ function resolveChain(
 
   resolveSso(file, config, get, at);
   resolveEndpointsConfig(file, config, get, at);
+
+  options.debug?.(
+    `profile ${name}: read from ${layers.map((l) => sectionLabel(file, l.profile)).join(' -> ')}` +
+      (usedEnv.length > 0 ? `; environment: ${[...new Set(usedEnv)].join(', ')}` : ''),
+  );
 
   const source = get('source_profile');
   if (source) {
@@ -339,6 +349,11 @@ function commaList(text: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function sectionLabel(file: ConfigFile, name: string): string {
+  const header = `[${sectionHeader(name)}]`;
+  return file.hasProfile(name) ? header : `${header} (not in file)`;
 }
 
 function sectionHeader(name: string): string {

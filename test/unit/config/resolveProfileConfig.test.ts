@@ -558,3 +558,30 @@ describe('resolveProfileConfig: errors', () => {
     expect(services.error.message).toContain(':2: profile s: services "local" not found');
   });
 });
+
+describe('resolveProfileConfig: --debug', () => {
+  it('says which sections and variables each profile came from, never their values', () => {
+    const lines: string[] = [];
+    resolve(
+      '[default]\nregion = d\n[profile base]\n[profile common]\nmfa_serial = m\n[profile role]\ninclude_profile = common\nsource_profile = base\n',
+      'role',
+      {
+        env: { AWS_REGION: 'secret-looking-value', AWS_ROLE_ARN: 'arn:env' },
+        debug: (line) => lines.push(line),
+      },
+    );
+    expect(lines).toEqual([
+      'profile role: read from [profile role] -> [profile common] -> [default]; environment: AWS_REGION, AWS_ROLE_ARN',
+      'profile base: read from [profile base] -> [default]; environment: AWS_REGION',
+    ]);
+    expect(lines.join('\n')).not.toContain('secret-looking-value');
+  });
+
+  it('marks a profile that is not in the file', () => {
+    const lines: string[] = [];
+    resolve('', 'vault-only', { debug: (line) => lines.push(line) });
+    expect(lines).toEqual([
+      'profile vault-only: read from [profile vault-only] (not in file) -> [default] (not in file)',
+    ]);
+  });
+});
