@@ -56,6 +56,10 @@ export interface FakeAwsOptions {
   now?: () => number;
   /** The account users and roles live in; default 123456789012. */
   accountId?: string;
+  /** Refuse an MFA code its device already used, as AWS does (default true). */
+  rejectReusedMfaCodes?: boolean;
+  /** Polling interval the SSO device flow asks for, in seconds (default 1; AWS uses 1..5). */
+  ssoPollIntervalSeconds?: number;
 }
 
 export type FakeService = 'sts' | 'iam' | 'sso' | 'sso-oidc' | 'signin' | 'unknown';
@@ -153,7 +157,9 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
   const accountId = options.accountId ?? '123456789012';
   const clock = new Clock(options.now ?? Date.now);
   const world = new World(accountId, clock);
+  world.rejectReusedMfaCodes = options.rejectReusedMfaCodes ?? true;
   const sso = new SsoService(world);
+  sso.pollIntervalSeconds = options.ssoPollIntervalSeconds ?? 1;
   const signin = new SigninService(world);
   const webIdentity = new WebIdentityIssuer();
   const calls: FakeCall[] = [];
