@@ -1,6 +1,6 @@
 // Shared set-up of the exec/export end-to-end tests: a temp HOME on the file
 // backend, a local AWS endpoint, users added with `aws-vault add --env`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -96,4 +96,33 @@ export function installShim(dir: string): { binDir: string; command: string } {
   const command = join(binDir, 'aws-vault');
   writeFileSync(command, `#!/bin/sh\nexec '${process.execPath}' '${BIN}' "$@"\n`, { mode: 0o755 });
   return { binDir, command };
+}
+
+/**
+ * Runs another program (direnv, the AWS CLI) asynchronously. Never use
+ * spawnSync in these tests: the fake endpoint lives in the test process, and
+ * a blocked event loop would leave the program's STS calls unanswered.
+ */
+export function runTool(
+  file: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeout?: number },
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { installShim, startExecWorld, type ExecWorld } from './_exec.ts';
+import { installShim, runTool, startExecWorld, type ExecWorld } from './_exec.ts';
 
 const AWS = '/usr/bin/aws';
 
@@ -38,7 +37,7 @@ credential_process = ${shim} export --format=json no-such-profile
   function aws(profile: string) {
     // This AWS CLI predates AWS_ENDPOINT_URL: give it the endpoint as a flag.
     // aws-vault, its credential_process, gets AWS_ENDPOINT_URL from the env.
-    return spawnSync(
+    return runTool(
       AWS,
       [
         'sts',
@@ -50,13 +49,13 @@ credential_process = ${shim} export --format=json no-such-profile
         '--output',
         'json',
       ],
-      { env: w.env({ AWS_PAGER: '' }), encoding: 'utf8', timeout: 30_000 },
+      { env: w.env({ AWS_PAGER: '' }) },
     );
   }
 
   it('gets session credentials from aws-vault export --format=json', async () => {
     const before = w.fake.count('GetSessionToken');
-    const result = aws('via-vault');
+    const result = await aws('via-vault');
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const identity = JSON.parse(result.stdout) as { Arn: string; Account: string };
@@ -67,14 +66,14 @@ credential_process = ${shim} export --format=json no-such-profile
     expect(call?.accessKeyId).toMatch(/^ASIA/);
   });
 
-  it('keeps stdout clean with --debug (debug lines go to stderr)', () => {
-    const result = aws('via-vault-debug');
+  it('keeps stdout clean with --debug (debug lines go to stderr)', async () => {
+    const result = await aws('via-vault-debug');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout).Arn).toBe(userArn);
   });
 
-  it('passes aws-vault errors on to the AWS CLI user', () => {
-    const result = aws('via-vault-broken');
+  it('passes aws-vault errors on to the AWS CLI user', async () => {
+    const result = await aws('via-vault-broken');
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('no-such-profile');
   });

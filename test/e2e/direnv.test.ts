@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { installShim, parseEnvLines, startExecWorld, type ExecWorld } from './_exec.ts';
+import { installShim, parseEnvLines, runTool, startExecWorld, type ExecWorld } from './_exec.ts';
 
 const DIRENV = '/usr/bin/direnv';
 
-describe.skipIf(!existsSync(DIRENV))('direnv', () => {
+describe.skipIf(!existsSync(DIRENV))('direnv', async () => {
   let w: ExecWorld;
   let env: NodeJS.ProcessEnv;
 
@@ -42,17 +42,12 @@ describe.skipIf(!existsSync(DIRENV))('direnv', () => {
   }
 
   function direnvExec(dir: string) {
-    return spawnSync(DIRENV, ['exec', dir, 'env'], {
-      env,
-      encoding: 'utf8',
-      timeout: 30_000,
-      cwd: dir,
-    });
+    return runTool(DIRENV, ['exec', dir, 'env'], { env, cwd: dir });
   }
 
-  it('loads credentials with "use aws_vault PROFILE"', () => {
+  it('loads credentials with "use aws_vault PROFILE"', async () => {
     const dir = project('helper', 'use aws_vault dv\n');
-    const result = direnvExec(dir);
+    const result = await direnvExec(dir);
     expect(result.status).toBe(0);
     const vars = parseEnvLines(result.stdout);
     expect(vars.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
@@ -62,18 +57,18 @@ describe.skipIf(!existsSync(DIRENV))('direnv', () => {
     expect(result.stderr).toContain('aws-vault: loaded credentials for profile dv');
   });
 
-  it('reports a failure and loads nothing', () => {
+  it('reports a failure and loads nothing', async () => {
     const dir = project('broken', 'use aws_vault no-such-profile\n');
-    const result = direnvExec(dir);
+    const result = await direnvExec(dir);
     const vars = parseEnvLines(result.stdout);
     expect(vars.AWS_ACCESS_KEY_ID).toBeUndefined();
     expect(result.stderr).toContain('no-such-profile');
     expect(result.stderr).toContain('use aws_vault: aws-vault export no-such-profile failed');
   });
 
-  it('still supports the old export $(aws-vault exec ...) form', () => {
+  it('still supports the old export $(aws-vault exec ...) form', async () => {
     const dir = project('old', 'export $(aws-vault exec dv -- env | grep AWS_ | xargs)\n');
-    const result = direnvExec(dir);
+    const result = await direnvExec(dir);
     expect(result.status).toBe(0);
     const vars = parseEnvLines(result.stdout);
     expect(vars.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
