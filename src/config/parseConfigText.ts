@@ -36,8 +36,10 @@ export interface ParsedConfig {
  *   `https://x.awsapps.com/start#/` keeps its `#`); a value in quotes keeps
  *   whatever is inside the quotes, quotes included;
  * - a line indented deeper than its key continues it: under a key with an
- *   empty value (`s3 =`, `sts =`) it is a nested `sub_key = value`,
- *   otherwise it is appended to the value on a new line (Python configparser).
+ *   empty value (`s3 =`, `sts =`) it is a nested `sub_key = value`;
+ *   under a key with a value, an indented `key = value` is an ordinary key
+ *   (as the Go aws-vault reads it) and other text is appended to the value
+ *   on a new line (as Python's configparser does).
  * Anything else is a malformed line, reported as `FILE:LINE: ...`.
  * A repeated section or key is merged, the later value winning (as the Go
  * aws-vault reads it).
@@ -91,7 +93,10 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
       return;
     }
 
-    if (openKey && current && indent > openKey.indent) {
+    // Under a key with a value, an indented `key = value` is a key of its own
+    // (as the Go aws-vault and the AWS SDKs read it); other text continues the value.
+    const continues = openKey?.nestedBlock === true || !content.includes('=');
+    if (openKey && current && indent > openKey.indent && continues) {
       if (openKey.nestedBlock) {
         const pair = splitKeyValue(content);
         if (!pair) throw malformed(`expected "key = value" inside "${openKey.name} ="`);

@@ -5,7 +5,7 @@ import type { ProfileConfig, ProfileOverrides } from './types.ts';
 
 export interface ResolveProfileOptions {
   env: NodeJS.ProcessEnv;
-  /** Command-line flags: they beat the environment and the file. */
+  /** Command-line flags: they beat the environment and the file (`duration: 0` means unset). */
   overrides?: ProfileOverrides;
   /**
    * When true, a top-level profile with no section in the file is an error.
@@ -164,16 +164,20 @@ function resolveChain(
       })
     : undefined;
   config.assumeRoleDuration =
-    overrides.duration ??
+    (overrides.duration || undefined) ??
     envDuration('AWS_ASSUME_ROLE_TTL') ??
     (fileRoleDuration || undefined) ??
     DEFAULT_SESSION_DURATION;
   config.sessionTokenDuration =
-    overrides.duration ?? envDuration('AWS_SESSION_TOKEN_TTL') ?? DEFAULT_SESSION_DURATION;
+    (overrides.duration || undefined) ??
+    envDuration('AWS_SESSION_TOKEN_TTL') ??
+    DEFAULT_SESSION_DURATION;
   config.chainedSessionTokenDuration =
     envDuration('AWS_CHAINED_SESSION_TOKEN_TTL') ?? DEFAULT_CHAINED_SESSION_DURATION;
   config.federationTokenDuration =
-    overrides.duration ?? envDuration('AWS_FEDERATION_TOKEN_TTL') ?? DEFAULT_SESSION_DURATION;
+    (overrides.duration || undefined) ??
+    envDuration('AWS_FEDERATION_TOKEN_TTL') ??
+    DEFAULT_SESSION_DURATION;
   config.minTtl = envDuration('AWS_MIN_TTL') ?? DEFAULT_MIN_TTL;
 
   resolveSso(file, config, get, at);

@@ -131,8 +131,18 @@ describe('ConfigFile sections', () => {
     const { file } = configFrom(
       '[profile a]   # first\r\n  ; indented comment\r\nregion: eu-west-3\r\n\tmfa_serial=x\r\n',
     );
-    // A tab-indented key after a key with a value continues that value, as configparser does.
-    expect(file.profileSection('a')).toEqual({ region: 'eu-west-3\nmfa_serial=x' });
+    // An indented key = value under a key with a value is a key of its own (Go aws-vault).
+    expect(file.profileSection('a')).toEqual({ region: 'eu-west-3', mfa_serial: 'x' });
+  });
+
+  it('appends indented text without = to the value above (configparser continuation)', () => {
+    const { file } = configFrom(
+      '[profile a]\ncredential_process = /bin/creds\n    --json # c\nregion=r\n',
+    );
+    expect(file.profileSection('a')).toEqual({
+      credential_process: '/bin/creds\n--json',
+      region: 'r',
+    });
   });
 
   it('treats equally indented keys as keys', () => {

@@ -394,6 +394,12 @@ duration_seconds = 1200
     expect(profile.sourceProfile).toMatchObject({ region: 'flag-region', mfaToken: '123456' });
   });
 
+  it('treats --duration 0 as unset', () => {
+    const { profile } = resolve(TEXT, 'role', { overrides: { duration: 0 } });
+    expect(profile.assumeRoleDuration).toBe(1200);
+    expect(profile.sessionTokenDuration).toBe(3600);
+  });
+
   it('treats duration_seconds = 0 as unset, as the Go aws-vault does', () => {
     expect(resolve('[profile z]\nduration_seconds = 0\n', 'z').profile.assumeRoleDuration).toBe(
       3600,
