@@ -1,0 +1,175 @@
+// `aws-vault exec` with a credential server, through the built binary,
+// against the local AWS endpoint: the real AWS CLI v2 as the child.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnvLines, startExecWorld, type ExecWorld, type SeededUser } from './_exec.ts';
+
+const AWS = '/usr/bin/aws';
+let w: ExecWorld;
+let user: SeededUser;
+let mfaUser: SeededUser;
+
+function get(url: string, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { headers: token ? { Authorization: token } : {}, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  w = await startExecWorld('');
+  user = await w.addUser('srv');
+  mfaUser = await w.addUser('srvmfa', { mfa: true });
+  w.home.writeConfig(
+    [
+      '[profile srv]',
+      'region = eu-central-1',
+      '[profile srvmfa]',
+      `mfa_serial = ${mfaUser.mfaSerial}`,
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+/** The AWS CLI as the child, with no credentials but the server's. */
+const cliArgs = () => [
+  '--',
+  AWS,
+  'sts',
+  'get-caller-identity',
+  '--endpoint-url',
+  w.fake.url,
+  '--output',
+  'json',
+];
+
+describe('exec with a credential server', () => {
+  it('--server: the AWS CLI gets credentials from the ECS server, no keys in its environment', async () => {
+    const calls = w.fake.count('GetSessionToken');
+    const result = await w.run(['exec', '--server', 'srv', ...cliArgs()], {
+      env: w.env({ AWS_EC2_METADATA_DISABLED: 'true' }),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).Arn).toBe(user.arn);
+    expect(w.fake.count('GetSessionToken') - calls).toBeLessThanOrEqual(1);
+
+    const env = parseEnvLines((await w.run(['exec', '-s', 'srv', '--', 'env'])).stdout);
+    expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.AWS_CONTAINER_AUTHORIZATION_TOKEN?.length).toBeGreaterThanOrEqual(40);
+    expect(env.AWS_VAULT).toBe('srv');
+    expect(env.AWS_REGION).toBe('eu-central-1');
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      expect(env[name]).toBeUndefined();
+    }
+  });
+
+  it('--ec2-server-address: the AWS CLI gets credentials from the metadata server', async () => {
+    const result = await w.run([
+      'exec',
+      '--ec2-server-address',
+      '127.0.0.1:0',
+      'srv',
+      ...cliArgs(),
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).Arn).toBe(user.arn);
+    const env = parseEnvLines(
+      (await w.run(['exec', '--ec2-server-address', '127.0.0.1:0', 'srv', '--', 'env'])).stdout,
+    );
+    expect(env.AWS_EC2_METADATA_SERVICE_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
+  });
+
+  it('exits with the child’s code and stops the server when the child exits', async () => {
+    const dir = join(w.home.home, 'exit');
+    mkdirSync(dir, { recursive: true });
+    const script = `echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > ${dir}/uri; exit 3`;
+    const result = await w.run(['exec', '-s', 'srv', '--', 'sh', '-c', script]);
+    expect(result.exitCode).toBe(3);
+    const uri = readFileSync(join(dir, 'uri'), 'utf8').trim();
+    await expect(get(uri)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('--debug logs each request, never the token or a credential', async () => {
+    const dir = join(w.home.home, 'debug');
+    mkdirSync(dir, { recursive: true });
+    // The child fetches its credentials and keeps them to compare with the log.
+    const fetcher = `
+      const r = await fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN } });
+      const fs = await import('node:fs');
+      fs.writeFileSync('${dir}/creds', JSON.stringify({ token: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN, status: r.status, doc: await r.json() }));
+    `;
+    const result = await w.run([
+      '--debug',
+      'exec',
+      '-s',
+      'srv',
+      '--',
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      fetcher,
+    ]);
+    expect(result.exitCode).toBe(0);
+    const seen = JSON.parse(readFileSync(join(dir, 'creds'), 'utf8'));
+    expect(seen.status).toBe(200);
+    expect(result.stderr).toContain('ecs server: GET / 200');
+    for (const secret of [seen.token, seen.doc.SecretAccessKey, seen.doc.Token]) {
+      expect(secret.length).toBeGreaterThan(10);
+      expect(result.stderr).not.toContain(secret);
+    }
+  });
+
+  it('--lazy makes no STS call until the first request', async () => {
+    expect((await w.run(['clear'])).exitCode).toBe(0);
+    const before = w.fake.count('GetSessionToken');
+    const result = await w.run(['exec', '--lazy', '-s', 'srv', '--', 'true']);
+    expect(result.exitCode).toBe(0);
+    expect(w.fake.count('GetSessionToken')).toBe(before);
+  });
+
+  it('fails before starting the child when the credentials cannot be fetched', async () => {
+    expect((await w.run(['clear'])).exitCode).toBe(0);
+    const marker = join(w.home.home, 'should-not-exist');
+    w.fake.failNext('GetSessionToken', { status: 403, code: 'AccessDenied', message: 'nope' });
+    const result = await w.run(['exec', '-s', 'srv', '--', 'touch', marker]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^aws-vault: error: exec: /);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('refuses --prompt=terminal for an MFA profile with a server', async () => {
+    const result = await w.run(['--prompt', 'terminal', 'exec', '-s', 'srvmfa', '--', 'true']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/--prompt=terminal.*server/);
+  });
+
+  it('refuses a non-loopback --ec2-server-address', async () => {
+    const result = await w.run([
+      'exec',
+      '--ec2-server-address',
+      '0.0.0.0:9099',
+      'srv',
+      '--',
+      'true',
+    ]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('must be a loopback address');
+  });
+});
