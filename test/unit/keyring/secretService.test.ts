@@ -47,4 +47,29 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
     await store.remove(profile);
     expect(await store.has(profile)).toBe(false);
   });
+
+  it('pins entries to a collection named by its label', async () => {
+    const backend = await openBackend({
+      ...options,
+      backend: 'secret-service',
+      secretServiceCollection: 'Login',
+    });
+    const key = uniquePrefix('coll');
+    await backend.set(key, 'in Login');
+    expect(await backend.get(key)).toBe('in Login');
+    expect(await backend.keys()).toContain(key);
+    await backend.remove(key);
+    expect(await backend.get(key)).toBeUndefined();
+  });
+
+  it('says so when the named collection does not exist', async () => {
+    const backend = await openBackend({
+      ...options,
+      backend: 'secret-service',
+      secretServiceCollection: 'NoSuchCollection',
+    });
+    await expect(backend.keys()).rejects.toThrow(
+      /no keyring collection labelled "NoSuchCollection"/,
+    );
+  });
 });
