@@ -242,10 +242,17 @@ Examples:
           return;
         }
         const vault = await openVault(ctx);
+        // Like the Go aws-vault, the table needs no secret: key ages (which
+        // need decrypting) are read for it only when that asks nobody for a
+        // passphrase. A wrong passphrase is still an error, never ignored.
+        const quiet =
+          vault.backend.name !== 'file' || ctx.env.AWS_VAULT_FILE_PASSPHRASE !== undefined;
+        const addedAt = async (name: string): Promise<Date | undefined> =>
+          input.json || quiet ? (await vault.credentials.get(name))?.addedAt : undefined;
         await listCommand(input, {
           ...configPart(config),
           credentialProfiles: () => vault.credentials.profiles(),
-          credentialsAddedAt: async (name) => (await vault.credentials.get(name))?.addedAt,
+          credentialsAddedAt: addedAt,
           sessions: () => vault.sessions.list(),
           oidcStartUrls: () => vault.oidcTokens.list(),
           ...io(ctx),

@@ -34,6 +34,17 @@ describe('the Go aws-vault file store', () => {
     expect(table.stdout).toMatch(/^- {24}team\/dev prod {12}- +$/m);
   });
 
+  it('list needs no passphrase, as in the Go aws-vault; --json (key ages) does', async () => {
+    const home = fixtureHome();
+    const env = home.env({ AWS_VAULT_FILE_PASSPHRASE: undefined });
+    const table = await runCli(['list'], { env });
+    expect(table).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(table.stdout).toContain('team/dev prod');
+    const json = await runCli(['list', '--json'], { env, timeout: 10_000 });
+    expect(json.exitCode).toBe(1);
+    expect(json.stderr).toMatch(/^aws-vault: error: list: .*AWS_VAULT_FILE_PASSPHRASE/);
+  });
+
   it('export --no-session --format=json prints the second key', async () => {
     const home = fixtureHome();
     const r = await runCli(['export', '--no-session', '--format=json', 'team/dev prod'], {
