@@ -47,8 +47,9 @@ export function startPrivilegedProxy(options: {
   const isRoot = process.getuid?.() === 0;
   const command = isRoot ? node : 'sudo';
   const argv = isRoot ? args : ['-n', node, ...args];
+  // Paths only (no secret): users need them to write a sudoers rule.
   options.debug(
-    `ec2 server: starting the privileged proxy${isRoot ? '' : ' with sudo -n'} for ${METADATA_ADDRESS}:80 -> ${options.target}`,
+    `ec2 server: starting the privileged proxy for ${METADATA_ADDRESS}:80 -> ${options.target}: ${[command, ...argv].join(' ')}`,
   );
 
   return new Promise((resolve, reject) => {
