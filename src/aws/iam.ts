@@ -1,4 +1,12 @@
-// The only importer of @aws-sdk/client-iam, loaded lazily on the first call.
+// The only importer of @aws-sdk/client-iam. Import this module with a dynamic
+// `await import()` only when an IAM call is about to be made.
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
 import type { Credentials } from '../credentials/types.ts';
 
 /** An access key of the calling IAM user, as ListAccessKeys reports it. */
@@ -35,46 +43,33 @@ export function iamSigningRegion(region?: string): string {
   return 'us-east-1';
 }
 
-/** The error code of an SDK failure (`AccessDenied`, `LimitExceeded`, `InvalidClientTokenId`). */
-export function awsErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { name?: unknown; Code?: unknown };
-  if (typeof e.Code === 'string') return e.Code;
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  return undefined;
-}
-
 /** IAM through the AWS SDK v3, signed with `options.credentials`. */
 export function createIamApi(options: IamApiOptions): IamApi {
-  let clientPromise: Promise<import('@aws-sdk/client-iam').IAMClient> | undefined;
-  const sdk = () => import('@aws-sdk/client-iam');
+  let instance: IAMClient | undefined;
   const client = () =>
-    (clientPromise ??= sdk().then(
-      (m) =>
-        new m.IAMClient({
-          maxAttempts: options.maxAttempts ?? 3,
-          ...options.clientOptions,
-          region: iamSigningRegion(options.region),
-          endpoint: options.endpoint ?? options.clientOptions?.endpoint,
-          credentials: {
-            accessKeyId: options.credentials.accessKeyId,
-            secretAccessKey: options.credentials.secretAccessKey,
-            sessionToken: options.credentials.sessionToken,
-          },
-        }),
-    ));
+    (instance ??= new IAMClient({
+      maxAttempts: options.maxAttempts ?? 3,
+      ...options.clientOptions,
+      region: iamSigningRegion(options.region),
+      endpoint: options.endpoint ?? options.clientOptions?.endpoint,
+      credentials: {
+        accessKeyId: options.credentials.accessKeyId,
+        secretAccessKey: options.credentials.secretAccessKey,
+        sessionToken: options.credentials.sessionToken,
+      },
+    }));
 
   return {
     async getUserName() {
-      const [c, m] = await Promise.all([client(), sdk()]);
-      const out = await c.send(new m.GetUserCommand({}));
+      const c = client();
+      const out = await c.send(new GetUserCommand({}));
       const name = out.User?.UserName;
       if (!name) throw new Error('IAM GetUser returned no user name');
       return name;
     },
     async listAccessKeys(userName) {
-      const [c, m] = await Promise.all([client(), sdk()]);
-      const out = await c.send(new m.ListAccessKeysCommand({ UserName: userName }));
+      const c = client();
+      const out = await c.send(new ListAccessKeysCommand({ UserName: userName }));
       return (out.AccessKeyMetadata ?? []).flatMap((k) =>
         k.AccessKeyId
           ? [{ accessKeyId: k.AccessKeyId, status: k.Status ?? 'Active', createDate: k.CreateDate }]
@@ -82,8 +77,8 @@ export function createIamApi(options: IamApiOptions): IamApi {
       );
     },
     async createAccessKey(userName) {
-      const [c, m] = await Promise.all([client(), sdk()]);
-      const out = await c.send(new m.CreateAccessKeyCommand({ UserName: userName }));
+      const c = client();
+      const out = await c.send(new CreateAccessKeyCommand({ UserName: userName }));
       const key = out.AccessKey;
       if (!key?.AccessKeyId || !key.SecretAccessKey) {
         throw new Error('IAM CreateAccessKey returned no key');
@@ -91,8 +86,8 @@ export function createIamApi(options: IamApiOptions): IamApi {
       return { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
     },
     async deleteAccessKey(accessKeyId, userName) {
-      const [c, m] = await Promise.all([client(), sdk()]);
-      await c.send(new m.DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }));
+      const c = client();
+      await c.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }));
     },
   };
 }

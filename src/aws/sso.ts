@@ -1,5 +1,13 @@
-// The only importer of @aws-sdk/client-sso and @aws-sdk/client-sso-oidc;
-// both are loaded lazily, on the first call that needs the network.
+// The only importer of @aws-sdk/client-sso and @aws-sdk/client-sso-oidc.
+// Import this module with a dynamic `await import()` only when an SSO call is
+// about to be made, so cached paths never load the SDK.
+import { GetRoleCredentialsCommand, SSOClient } from '@aws-sdk/client-sso';
+import {
+  CreateTokenCommand,
+  RegisterClientCommand,
+  SSOOIDCClient,
+  StartDeviceAuthorizationCommand,
+} from '@aws-sdk/client-sso-oidc';
 import type { Credentials } from '../credentials/types.ts';
 
 /** A registered public OIDC client (valid ~90 days). */
@@ -67,25 +75,6 @@ export interface SsoClientConfig {
   credentials?: unknown;
 }
 
-/**
- * The error name of an SDK failure (`AuthorizationPendingException`,
- * `UnauthorizedException`), or undefined for a non-service error.
- */
-export function ssoErrorName(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { name?: unknown; Code?: unknown; error?: unknown };
-  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
-  if (typeof e.Code === 'string') return e.Code;
-  if (typeof e.error === 'string') return e.error;
-  return undefined;
-}
-
-/** HTTP status of an SDK failure, when there was a response. */
-export function ssoErrorStatus(error: unknown): number | undefined {
-  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return meta?.httpStatusCode;
-}
-
 /** The real SsoApi over the AWS SDK v3 clients. */
 export function createSsoApi(options: SsoApiOptions): SsoApi {
   const now = options.now ?? Date.now;
@@ -94,16 +83,10 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     const { credentials: _unused, ...rest } = config;
     return rest;
   };
-  let oidcClient: Promise<import('@aws-sdk/client-sso-oidc').SSOOIDCClient> | undefined;
-  const oidc = () =>
-    (oidcClient ??= import('@aws-sdk/client-sso-oidc').then(
-      (m) => new m.SSOOIDCClient(withoutCredentials(options.oidcConfig)),
-    ));
-  let portalClient: Promise<import('@aws-sdk/client-sso').SSOClient> | undefined;
-  const portal = () =>
-    (portalClient ??= import('@aws-sdk/client-sso').then(
-      (m) => new m.SSOClient(withoutCredentials(options.ssoConfig)),
-    ));
+  let oidcClient: SSOOIDCClient | undefined;
+  const oidc = () => (oidcClient ??= new SSOOIDCClient(withoutCredentials(options.oidcConfig)));
+  let portalClient: SSOClient | undefined;
+  const portal = () => (portalClient ??= new SSOClient(withoutCredentials(options.ssoConfig)));
   const toToken = (out: {
     accessToken?: string;
     expiresIn?: number;
@@ -119,10 +102,7 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
 
   return {
     async registerClient({ clientName, scopes }) {
-      const [client, { RegisterClientCommand }] = await Promise.all([
-        oidc(),
-        import('@aws-sdk/client-sso-oidc'),
-      ]);
+      const client = oidc();
       const out = await client.send(
         new RegisterClientCommand({
           clientName,
@@ -146,10 +126,7 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     },
 
     async startDeviceAuthorization({ client, startUrl }) {
-      const [c, { StartDeviceAuthorizationCommand }] = await Promise.all([
-        oidc(),
-        import('@aws-sdk/client-sso-oidc'),
-      ]);
+      const c = oidc();
       const out = await c.send(
         new StartDeviceAuthorizationCommand({
           clientId: client.clientId,
@@ -171,10 +148,7 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     },
 
     async createTokenFromDeviceCode({ client, deviceCode }) {
-      const [c, { CreateTokenCommand }] = await Promise.all([
-        oidc(),
-        import('@aws-sdk/client-sso-oidc'),
-      ]);
+      const c = oidc();
       const out = await c.send(
         new CreateTokenCommand({
           clientId: client.clientId,
@@ -187,10 +161,7 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     },
 
     async createTokenFromRefreshToken({ client, refreshToken }) {
-      const [c, { CreateTokenCommand }] = await Promise.all([
-        oidc(),
-        import('@aws-sdk/client-sso-oidc'),
-      ]);
+      const c = oidc();
       const out = await c.send(
         new CreateTokenCommand({
           clientId: client.clientId,
@@ -203,10 +174,7 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     },
 
     async getRoleCredentials({ accessToken, accountId, roleName }) {
-      const [c, { GetRoleCredentialsCommand }] = await Promise.all([
-        portal(),
-        import('@aws-sdk/client-sso'),
-      ]);
+      const c = portal();
       const out = await c.send(new GetRoleCredentialsCommand({ accessToken, accountId, roleName }));
       const rc = out.roleCredentials;
       if (!rc?.accessKeyId || !rc.secretAccessKey || !rc.sessionToken) {

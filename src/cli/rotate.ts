@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { AccessKeyInfo, IamApi } from '../aws/iam.ts';
-import { awsErrorCode } from '../aws/iam.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
@@ -227,7 +226,7 @@ export function keyAge(
   return { days, rotate: days >= KEY_MAX_AGE_DAYS };
 }
 
-/** `AWS_VAULT_ROTATE_TIMEOUT` (ext): how long to wait for STS to accept a new key. */
+/** `AWS_VAULT_ROTATE_TIMEOUT` (ext): how long to wait for STS to accept the new key, and to retry deleting the old one. */
 function activationTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
   const text = env.AWS_VAULT_ROTATE_TIMEOUT;
   if (text === undefined || text === '') return undefined;
@@ -348,7 +347,7 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
     clearSessions: () => clearSessionsUsing(storedAs, ctx, deps),
     say,
     debug: ctx.debug,
-    ...(timeout !== undefined ? { activationTimeoutMs: timeout } : {}),
+    ...(timeout !== undefined ? { activationTimeoutMs: timeout, deleteTimeoutMs: timeout } : {}),
   });
   return 0;
 }
@@ -418,7 +417,8 @@ Examples:
   $ aws-vault rotate prod           # rotate the key of prod's source profile
 
 Environment:
-  AWS_VAULT_ROTATE_TIMEOUT   how long to wait for AWS to accept the new key (default 60s)`,
+  AWS_VAULT_ROTATE_TIMEOUT   how long to wait for AWS to accept the new key (default 60s)
+                             and to retry deleting the old one (default 30s)`,
     )
     .action(async (profile: string, opts: Record<string, unknown>, command: Command) => {
       await host.run(command, (ctx) =>
@@ -426,3 +426,12 @@ Environment:
       );
     });
 };
+
+/** The error code of an SDK failure (`AccessDenied`, `LimitExceeded`, `NoSuchEntity`). */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { name?: unknown; Code?: unknown };
+  if (typeof e.Code === 'string') return e.Code;
+  if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
+  return undefined;
+}

@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import type { OidcToken, OidcTokenStore } from '../keyring/oidcTokenStore.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import { runDeviceFlow } from './ssoDeviceFlow.ts';
+import { ssoErrorName, ssoErrorStatus } from './ssoErrors.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
 import { formatTimeLeft, withSessionCache } from './withSessionCache.ts';
 
@@ -115,7 +116,6 @@ async function getRoleCredentials(
   hooks: SsoTestHooks,
 ): Promise<Credentials> {
   const p = `profile ${profile.name}`;
-  const { ssoErrorName, ssoErrorStatus } = await import('../aws/sso.ts');
   let rejected: string | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     const token = await accessToken(profile, settings, api, deps, hooks, rejected);
@@ -136,23 +136,35 @@ async function getRoleCredentials(
         rejected = token;
         continue;
       }
-      throw await roleCredentialsError(p, settings, deps, error);
+      throw await ssoError(p, profile, settings, deps, error, 'sso');
     }
   }
   throw new UserError(`${p}: SSO kept rejecting fresh access tokens for ${settings.startUrl}`);
 }
 
-async function roleCredentialsError(
+/** A clear error for a failed SSO call (unreachable endpoint, refused role, anything else). */
+async function ssoError(
   p: string,
+  profile: ProfileConfig,
   settings: SsoSettings,
   deps: EngineDeps,
   error: unknown,
+  service: 'sso' | 'sso-oidc',
 ): Promise<UserError> {
   if (error instanceof UserError) return error;
-  const { unreachableError } = await import('../aws/clientConfig.ts');
-  const unreachable = unreachableError(error, 'sso', settings.region);
+  const { unreachableError, clientConfigFor, endpointUrlOf } =
+    await import('../aws/clientConfig.ts');
+  const config = clientConfigFor({ profile, service, env: deps.env, region: settings.region });
+  const unreachable = unreachableError(error, service, endpointUrlOf(config, service));
   if (unreachable) return new UserError(`${p}: ${unreachable.message}`, { cause: error });
-  const { ssoErrorName } = await import('../aws/sso.ts');
+  if (service === 'sso-oidc') {
+    const name = ssoErrorName(error) ?? 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    return new UserError(
+      `${p}: the SSO sign-in to ${settings.startUrl} failed (${name}: ${message}); check sso_start_url and sso_region`,
+      { cause: error },
+    );
+  }
   const name = ssoErrorName(error) ?? 'Error';
   const message = error instanceof Error ? error.message : String(error);
   deps.debug(`${p}: GetRoleCredentials failed with ${name}`);
@@ -213,7 +225,7 @@ async function accessToken(
     }
     deps.debug(`${p}: signing in to ${settings.startUrl} (device authorization)`);
     const { openBrowser } = await import('../prompt/browser.ts');
-    const result = await runDeviceFlow({
+    const flow = runDeviceFlow({
       api,
       startUrl: settings.startUrl,
       ...(settings.scopes !== undefined ? { scopes: settings.scopes } : {}),
@@ -228,6 +240,9 @@ async function accessToken(
       debug: deps.debug,
       ...(hooks.sleep !== undefined ? { sleep: hooks.sleep } : {}),
       now,
+    });
+    const result = await flow.catch(async (error: unknown) => {
+      throw await ssoError(p, profile, settings, deps, error, 'sso-oidc');
     });
     await store.set(settings.startUrl, {
       accessToken: result.token.accessToken,
@@ -284,7 +299,6 @@ async function tryRefresh(
     );
     return token.accessToken;
   } catch (error) {
-    const { ssoErrorName } = await import('../aws/sso.ts');
     deps.debug(
       `${p}: refreshing the SSO token failed (${ssoErrorName(error) ?? 'error'}); signing in again`,
     );

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { DeviceAuthorization, OidcClient, OidcTokenResult, SsoApi } from '../aws/sso.ts';
-import { ssoErrorName } from '../aws/sso.ts';
+import { ssoErrorName } from './ssoErrors.ts';
 import { UserError } from '../errors.ts';
 
 /** The registration scopes that let IAM Identity Center issue refresh tokens. */
