@@ -52,10 +52,17 @@ export class ConfigFile {
   /** The file's path (it may not exist yet). */
   readonly path: string;
   #sections: ParsedSection[] = [];
+  #byHeader = new Map<string, ParsedSection>();
 
   constructor(path: string, text: string) {
     this.path = path;
-    this.#sections = parseConfigText(text, path).sections;
+    this.#setSections(parseConfigText(text, path).sections);
+  }
+
+  #setSections(sections: ParsedSection[]): void {
+    this.#sections = sections;
+    // The parser merges repeated headers, so each header appears once.
+    this.#byHeader = new Map(sections.map((section) => [section.header, section]));
   }
 
   /**
@@ -64,13 +71,13 @@ export class ConfigFile {
    * `[foo]` without the `profile ` prefix are not profiles in the config file.
    */
   profileNames(): string[] {
-    const names: string[] = [];
+    const names = new Set<string>();
     for (const section of this.#sections) {
-      if (section.kind !== 'profile' || names.includes(section.name)) continue;
+      if (section.kind !== 'profile') continue;
       if (section.header === 'default' && Object.keys(section.values).length === 0) continue;
-      names.push(section.name);
+      names.add(section.name);
     }
-    return names;
+    return [...names];
   }
 
   /** True when the file has a section for the profile (`[default]` or `[profile NAME]`). */
@@ -128,7 +135,7 @@ export class ConfigFile {
     const existing = readIfExists(this.path);
     const fresh = new ConfigFile(this.path, existing?.toString('utf8') ?? '');
     if (fresh.hasProfile(name)) {
-      this.#sections = fresh.#sections;
+      this.#setSections(fresh.#sections);
       return false;
     }
     const before = existing ?? Buffer.alloc(0);
@@ -140,7 +147,7 @@ export class ConfigFile {
     for (const [key, value] of Object.entries(values)) addition += `${key} = ${value}${eol}`;
     const after = Buffer.concat([before, Buffer.from(addition, 'utf8')]);
     writeFileAtomic(this.path, after);
-    this.#sections = new ConfigFile(this.path, after.toString('utf8')).#sections;
+    this.#setSections(new ConfigFile(this.path, after.toString('utf8')).#sections);
     return true;
   }
 
@@ -155,7 +162,7 @@ export class ConfigFile {
   }
 
   #findHeader(header: string): ParsedSection | undefined {
-    return this.#sections.find((s) => s.header === header);
+    return this.#byHeader.get(header);
   }
 }
 
