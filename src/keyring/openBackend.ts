@@ -27,7 +27,11 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
       `unknown backend "${String(chosen)}"; choose one of: ${BACKEND_NAMES.filter((n) => n !== 'memory').join(', ')}`,
     );
   }
-  const name = chosen ?? (await defaultBackend(options, env));
+  if (chosen === undefined) {
+    const platformDefault = await openDefault(options, env);
+    if (platformDefault !== undefined) return platformDefault;
+  }
+  const name = chosen ?? 'file';
   options.debug(`keyring: using the ${name} backend${chosen === undefined ? ' (default)' : ''}`);
   switch (name) {
     case 'memory': {
@@ -57,25 +61,30 @@ export async function openBackend(options: BackendOptions): Promise<Backend> {
   }
 }
 
-async function defaultBackend(
+/** The platform keychain when it is reachable; undefined means "use the file backend". */
+async function openDefault(
   options: BackendOptions,
   env: NodeJS.ProcessEnv,
-): Promise<BackendName> {
-  if (process.platform === 'darwin') return 'keychain';
-  if (process.platform === 'win32') return 'wincred';
-  if (process.platform !== 'linux' && process.platform !== 'freebsd') return 'file';
+): Promise<Backend | undefined> {
+  if (process.platform === 'darwin' || process.platform === 'win32') {
+    const name = process.platform === 'darwin' ? 'keychain' : 'wincred';
+    options.debug(`keyring: using the ${name} backend (default)`);
+    return openOsKeychain(name, options, env);
+  }
+  if (process.platform !== 'linux' && process.platform !== 'freebsd') return undefined;
   if (!hasSessionBus(env)) {
     options.debug('keyring: no D-Bus session bus, so no Secret Service: using the file backend');
-    return 'file';
+    return undefined;
   }
   try {
-    await openSecretService(options, env);
-    return 'secret-service';
+    const backend = await openSecretService(options, env);
+    options.debug('keyring: using the secret-service backend (default)');
+    return backend;
   } catch (error) {
     options.debug(
       `keyring: Secret Service not usable (${(error as Error).message}): using the file backend`,
     );
-    return 'file';
+    return undefined;
   }
 }
 

@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 function baseEnv(): NodeJS.ProcessEnv {
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: tmp,
     XDG_DATA_HOME: join(tmp, 'data'),
