@@ -66,7 +66,11 @@ describe('control routes', () => {
       new RegisterClientCommand({ clientName: 'x', clientType: 'public' }),
     );
     const auth = await oidc.send(
-      new StartDeviceAuthorizationCommand({ ...client, startUrl: 'https://x.awsapps.com/start' }),
+      new StartDeviceAuthorizationCommand({
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        startUrl: 'https://x.awsapps.com/start',
+      }),
     );
     const pending = (await (await ctl('/__fake/device-authorizations')).json()) as {
       pending: string[];
