@@ -53,7 +53,9 @@ export function startPrivilegedProxy(options: {
   );
 
   return new Promise((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C meant for the command must not stop the
+    // proxy while the command (which may handle it) still runs.
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     let settled = false;
@@ -75,8 +77,8 @@ export function startPrivilegedProxy(options: {
 
     child.once('error', (error: NodeJS.ErrnoException) => {
       fail(
-        error.code === 'ENOENT' && !isRoot
-          ? 'you are not root and sudo is not installed'
+        (error.code === 'ENOENT' || error.code === 'EACCES') && !isRoot
+          ? `you are not root and cannot run sudo (${error.code === 'ENOENT' ? 'not installed' : 'permission denied'})`
           : `cannot run ${command}: ${error.message}`,
         error,
       );

@@ -64,4 +64,20 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('as an unprivileged user without sudo rights: a clear error, nothing started', () => {
+    const run = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, child, bin, 'nonroot'],
+      { cwd: root, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin:/usr/sbin' } },
+    );
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout);
+    expect(result.error).toMatch(
+      /^UserError: the EC2 server needs root to serve 169\.254\.169\.254:80/,
+    );
+    expect(result.error).toMatch(/you are not root and cannot run sudo/);
+    expect(result.error).toContain('--ec2-server-address 127.0.0.1:9099');
+    expect(result.aliased).toBe(false);
+  });
 });

@@ -172,4 +172,10 @@ describe('exec with a credential server', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('must be a loopback address');
   });
+
+  it('the internal proxy command refuses a target that is not on loopback', async () => {
+    const result = await w.run(['proxy', '--target', '10.0.0.1:80']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('--target must be a loopback HOST:PORT');
+  });
 });

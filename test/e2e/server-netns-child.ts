@@ -36,10 +36,10 @@ function get(path: string, host = '169.254.169.254'): Promise<{ status: number; 
   });
 }
 
-spawnSync('ip', ['link', 'set', 'lo', 'up']);
+if (mode !== 'nonroot') spawnSync('ip', ['link', 'set', 'lo', 'up']);
 const debug: string[] = [];
 let calls = 0;
-const server = await startEc2Server({
+const starting = startEc2Server({
   provider: async () => {
     calls += 1;
     return {
@@ -56,6 +56,16 @@ const server = await startEc2Server({
   debug: (line) => debug.push(line),
   selfCommand: [process.execPath, bin ?? 'bin/aws-vault.js'],
 });
+if (mode === 'nonroot') {
+  // Run as an unprivileged user: starting must fail with a clear message.
+  const error = await starting.then(
+    () => 'started',
+    (e: Error) => `${e.name}: ${e.message}`,
+  );
+  process.stdout.write(`${JSON.stringify({ error, aliased: aliased() })}\n`);
+  process.exit(0);
+}
+const server = await starting;
 
 if (mode === 'hold') {
   process.stdout.write(`up ${aliased()}\n`);
