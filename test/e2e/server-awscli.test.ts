@@ -86,7 +86,8 @@ async function callerIdentity(serverEnv: Record<string, string>): Promise<{ Arn:
   return JSON.parse(stdout);
 }
 
-describe('the AWS CLI v2 through the credential servers', () => {
+// Each AWS CLI run starts Python (about 1 s, several on a loaded machine).
+describe('the AWS CLI v2 through the credential servers', { timeout: 90_000 }, () => {
   it('ECS server: keeps getting unexpired credentials over several expiry periods, one STS call each', async () => {
     const server = await startEcsServer(options());
     try {

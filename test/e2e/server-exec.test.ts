@@ -57,7 +57,7 @@ const cliArgs = () => [
   'json',
 ];
 
-describe('exec with a credential server', () => {
+describe('exec with a credential server', { timeout: 90_000 }, () => {
   it('--server: the AWS CLI gets credentials from the ECS server, no keys in its environment', async () => {
     const calls = w.fake.count('GetSessionToken');
     const result = await w.run(['exec', '--server', 'srv', ...cliArgs()], {
