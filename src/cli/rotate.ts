@@ -209,23 +209,6 @@ export interface RotateInput {
   noSession: boolean;
 }
 
-/** Keys older than this are worth rotating (what AWS Security Hub flags, IAM.3). */
-export const KEY_MAX_AGE_DAYS = 90;
-
-/**
- * Age of a stored key in whole days, and whether `rotate` should be
- * suggested for it; undefined when the vault does not know when it was
- * added (keys stored by the Go aws-vault). For `list`.
- */
-export function keyAge(
-  addedAt: Date | undefined,
-  now: number = Date.now(),
-): { days: number; rotate: boolean } | undefined {
-  if (addedAt === undefined) return undefined;
-  const days = Math.max(0, Math.floor((now - addedAt.getTime()) / 86_400_000));
-  return { days, rotate: days >= KEY_MAX_AGE_DAYS };
-}
-
 /** `AWS_VAULT_ROTATE_TIMEOUT` (ext): how long to wait for STS to accept the new key, and to retry deleting the old one. */
 function activationTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
   const text = env.AWS_VAULT_ROTATE_TIMEOUT;

@@ -127,3 +127,15 @@ describe('runDeviceFlow', () => {
     );
   });
 });
+
+describe('runDeviceFlow on a terminal', () => {
+  it('shows a spinner with the code while waiting, and clears it', async () => {
+    const f = fakeApi(['AuthorizationPendingException', 'ok']);
+    const tty = Object.assign(new PassThrough(), { isTTY: true });
+    let text = '';
+    tty.on('data', (d: Buffer) => (text += d.toString()));
+    await runDeviceFlow({ ...f.options, stderr: tty });
+    expect(text).toMatch(/\r. Waiting for approval in the browser \(code ABCD-EFGH\)/);
+    expect(text.endsWith('\r\u001b[2K')).toBe(true);
+  });
+});
