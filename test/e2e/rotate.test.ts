@@ -79,8 +79,16 @@ describe('rotate', () => {
 
   it('rotates the source key when given a role profile', async () => {
     const u = await setup();
-    const r = await run(['rotate', `${u.profile}-role`]);
+    const r = await run(['--debug', 'rotate', `${u.profile}-role`]);
     expect(r.exitCode, r.stderr).toBe(0);
+    // Neither the old nor the new secret shows up in output or --debug.
+    const secrets = [...w.fake.world.keys.values()]
+      .filter((k) => k.userName === u.profile)
+      .map((k) => k.secretAccessKey);
+    expect(secrets).toHaveLength(1);
+    for (const secret of [...secrets, u.user.secretAccessKey]) {
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
     expect(r.stdout).toContain(`Rotating credentials stored for profile '${u.profile}'`);
     expect(u.keysInIam()).toEqual([await u.storedKey()]);
   });

@@ -160,8 +160,18 @@ sso_role_name = Extra
   });
 
   it('signs in again when a token without a refresh token expires', async () => {
-    const first = await runAndDecide(['export', 'legacy']);
+    const first = await runAndDecide(['--debug', 'export', 'legacy']);
     expect(first.exitCode, first.stderr).toBe(0);
+    // --debug never shows a token, client secret or key.
+    const secrets = [
+      ...w.fake.sso.accessTokens.keys(),
+      ...w.fake.sso.refreshTokens.keys(),
+      ...[...w.fake.sso.clients.values()].map((c) => c.clientSecret),
+      parseEnvLines(first.stdout).AWS_SECRET_ACCESS_KEY as string,
+      parseEnvLines(first.stdout).AWS_SESSION_TOKEN as string,
+    ];
+    expect(first.stderr).toMatch(/\[debug\] profile legacy: signing in/);
+    for (const secret of secrets) expect(first.stderr).not.toContain(secret);
     const before = opened().length;
     w.fake.clock.advance(9 * 3600);
     const r = await runAndDecide(['export', 'legacy2']);
