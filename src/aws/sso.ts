@@ -107,12 +107,9 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
         new RegisterClientCommand({
           clientName,
           clientType: 'public',
+          // As the AWS CLI registers device-flow clients: scopes (which bring
+          // refresh tokens) and no grant types.
           scopes: scopes && scopes.length > 0 ? scopes : undefined,
-          // Refresh tokens are only issued to clients allowed the refresh grant.
-          grantTypes:
-            scopes && scopes.length > 0
-              ? ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']
-              : undefined,
         }),
       );
       if (!out.clientId || !out.clientSecret) {

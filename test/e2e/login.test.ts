@@ -109,6 +109,20 @@ region = cn-north-1
     expect(tooLong.stdout).toBe('');
   });
 
+  it('passes --duration to GetFederationToken for an IAM user, within AWS limits', async () => {
+    const r = await run(['login', 'iamuser', '-s', '-d', '20h']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const signin = w.fake.describeSigninToken(parseLogin(r.stdout).token);
+    expect(signin?.sessionDurationSeconds).toBeUndefined();
+    const session = w.fake.describeCredentials(signin?.accessKeyId ?? '');
+    const hours = ((session?.expiresAt ?? 0) - w.fake.clock.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(19.9);
+    expect(hours).toBeLessThanOrEqual(20);
+    const tooLong = await run(['login', 'iamuser', '-s', '-d', '37h']);
+    expect(tooLong.exitCode).toBe(1);
+    expect(tooLong.stderr).toMatch(/between 15m and 36h/);
+  });
+
   it('maps the China partition to its console host', async () => {
     const r = await run(['login', 'cn', '-s']);
     expect(r.exitCode, r.stderr).toBe(0);
