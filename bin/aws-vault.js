@@ -12,5 +12,8 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.exit(1);
 }
 module.enableCompileCache?.();
-const { main } = await import('../dist/main.js');
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// Plain `exec`/`export` runs skip loading the full CLI (src/cli/fastPath.ts).
+const { fastMain } = await import('../dist/fast.js');
+const fast = await fastMain(argv);
+process.exitCode = fast ?? (await (await import('../dist/main.js')).main(argv));

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: { main: 'src/main.ts' },
+  entryPoints: { main: 'src/main.ts', fast: 'src/cli/fastPath.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { accessSync, constants, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -88,12 +87,14 @@ export const FORWARDED_SIGNALS: NodeJS.Signals[] = [
  * aws-vault receives, and resolves to the child's exit code (128+N when it
  * died of signal N, as shells report it).
  */
-export function runChild(
+export async function runChild(
   file: string,
   argv: string[],
   env: NodeJS.ProcessEnv,
   debug: (line: string) => void,
 ): Promise<number> {
+  // Loaded here, not at start-up: the execve path never needs it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolvePromise, reject) => {
     const [argv0, ...args] = argv;
     const child = spawn(file, args, { argv0, env, stdio: 'inherit' });

@@ -1,7 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseDuration } from '../config/duration.ts';
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
-import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
+import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 
@@ -24,12 +24,17 @@ export interface CommandCredentials {
   assumeRole: (roleArn: string) => Promise<Credentials>;
 }
 
-/** Commander argument parser for `--duration`. */
+/**
+ * Commander argument parser for `--duration`. Its error carries commander's
+ * `commander.invalidArgument` code, so commander reports it as a bad option
+ * value, without this module importing commander (the fast path never loads it).
+ */
 export function durationArg(value: string): number {
   try {
     return parseDuration(value, '--duration');
   } catch (error) {
-    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    throw Object.assign(new Error(message), { code: 'commander.invalidArgument', exitCode: 1 });
   }
 }
 
@@ -108,32 +113,38 @@ export async function credentialsForCommand(
   flags: CredentialFlags,
   options: { server?: boolean } = {},
 ): Promise<CommandCredentials> {
-  const [{ loadConfig, openVault, lockDir }, { resolveProfileConfig }] = await Promise.all([
-    import('./deps.ts'),
+  const [{ loadConfigFile }, { resolveProfileConfig }] = await Promise.all([
+    import('../config/loadConfigFile.ts'),
     import('../config/resolveProfileConfig.ts'),
   ]);
-  const file = await loadConfig(ctx);
+  const file = loadConfigFile(ctx.env, ctx.homedir);
   const profile = resolveProfileConfig(file, name, {
     env: ctx.env,
     overrides: overridesFrom(flags),
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
-  const [vault, locks, engine, { mfaPromptFor }] = await Promise.all([
-    openVault(ctx),
-    lockDir(ctx),
+  const [vault, locks, engine] = await Promise.all([
+    openVaultFor(ctx),
+    lockDirFor(ctx),
     import('../credentials/index.ts'),
-    import('../prompt/mfa.ts'),
   ]);
-  const mfaPrompt = mfaPromptFor({
-    driver: ctx.globals.prompt,
-    io: ctx.io,
-    env: ctx.env,
-    debug: ctx.debug,
-    mfaToken: profile.mfaToken,
-    mfaProcess: profile.mfaProcess,
-    // A credential server's child owns the terminal.
-    avoidTerminal: options.server === true,
-  });
+  // The prompt drivers (and the child_process they need) load only when a code is asked for.
+  let prompt: Promise<MfaPrompt> | undefined;
+  const mfaPrompt: MfaPrompt = async (request) => {
+    prompt ??= import('../prompt/mfa.ts').then(({ mfaPromptFor }) =>
+      mfaPromptFor({
+        driver: ctx.globals.prompt,
+        io: ctx.io,
+        env: ctx.env,
+        debug: ctx.debug,
+        mfaToken: profile.mfaToken,
+        mfaProcess: profile.mfaProcess,
+        // A credential server's child owns the terminal.
+        avoidTerminal: options.server === true,
+      }),
+    );
+    return (await prompt)(request);
+  };
   const deps = {
     credentials: vault.credentials,
     sessions: vault.sessions,
@@ -150,4 +161,50 @@ export async function credentialsForCommand(
     provider,
     assumeRole: (roleArn) => engine.assumeRoleFrom(provider, roleArn, profile, deps),
   };
+}
+
+/**
+ * The vault, opened without loading the interactive prompts when no prompt
+ * can be needed (the file passphrase is in the environment, or a keychain
+ * backend is chosen); otherwise through `deps.openVault`, which can ask for
+ * the passphrase. Keeps the cached `exec`/`export` path light.
+ */
+async function openVaultFor(ctx: Context) {
+  const { globals, env } = ctx;
+  const noPrompt =
+    env.AWS_VAULT_FILE_PASSPHRASE !== undefined ||
+    (globals.backend !== undefined && globals.backend !== 'file');
+  if (!noPrompt) return (await import('./deps.ts')).openVault(ctx);
+  const [{ openBackend }, { CredentialStore, SessionStore, OidcTokenStore }] = await Promise.all([
+    import('../keyring/openBackend.ts'),
+    import('../keyring/stores.ts'),
+  ]);
+  const backend = await openBackend({
+    backend: globals.backend,
+    keychainName: globals.keychainName,
+    secretServiceCollection: globals.secretServiceCollection,
+    fileDir: globals.fileDir,
+    filePassphrase: env.AWS_VAULT_FILE_PASSPHRASE,
+    passDir: globals.passDir,
+    passCmd: globals.passCmd,
+    passPrefix: globals.passPrefix,
+    debug: ctx.debug,
+  });
+  ctx.debug(`vault: using backend ${backend.name}`);
+  return {
+    backend,
+    credentials: new CredentialStore(backend),
+    sessions: new SessionStore(backend),
+    oidcTokens: new OidcTokenStore(backend),
+  };
+}
+
+/** `~/.awsvault/locks` (0700), as `deps.lockDir` makes it. */
+async function lockDirFor(ctx: Context): Promise<string> {
+  const { chmod, mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = join(ctx.homedir, '.awsvault', 'locks');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  return dir;
 }

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Credentials } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import { isDirectlyExecutable, replaceProcess, resolveCommand, runChild } from './childProcess.ts';
@@ -169,10 +169,12 @@ export const registerExec: RegisterCommand = (program: Command, host) => {
     .passThroughOptions();
   addCredentialFlags(cmd)
     .addOption(
-      new Option(
-        '-j, --json',
-        'Output credentials in JSON that can be used by credential_process',
-      ).hideHelp(),
+      cmd
+        .createOption(
+          '-j, --json',
+          'Output credentials in JSON that can be used by credential_process',
+        )
+        .hideHelp(),
     )
     .option('-s, --server', 'Alias for --ecs-server')
     .option(
@@ -185,7 +187,7 @@ export const registerExec: RegisterCommand = (program: Command, host) => {
       'Run the EC2 metadata server on this loopback address instead of 169.254.169.254:80 (implies --ec2-server)',
     )
     .option('--lazy', 'When using --ecs-server, lazily fetch credentials')
-    .addOption(new Option('--debug').hideHelp())
+    .addOption(cmd.createOption('--debug').hideHelp())
     .addHelpText(
       'after',
       `

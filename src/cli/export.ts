@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Credentials } from '../credentials/types.ts';
 import { UsageError } from '../errors.ts';
 import type { Context } from './context.ts';
@@ -126,11 +126,12 @@ export const registerExport: RegisterCommand = (program: Command, host) => {
     .argument('<profile>', 'Name of the profile');
   addCredentialFlags(cmd)
     .addOption(
-      new Option('--format <format>', 'Format to output credentials')
+      cmd
+        .createOption('--format <format>', 'Format to output credentials')
         .choices(EXPORT_FORMATS)
         .default('env'),
     )
-    .addOption(new Option('--debug').hideHelp())
+    .addOption(cmd.createOption('--debug').hideHelp())
     .addHelpText(
       'after',
       `
