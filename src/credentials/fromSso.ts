@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { SsoApi } from '../aws/sso.ts';
+import type { OidcClient, SsoApi } from '../aws/sso.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { OidcToken, OidcTokenStore } from '../keyring/oidcTokenStore.ts';
@@ -225,9 +225,11 @@ async function accessToken(
     }
     deps.debug(`${p}: signing in to ${settings.startUrl} (device authorization)`);
     const { openBrowser } = await import('../prompt/browser.ts');
+    const client = reusableClient(stored, settings, now);
     const flow = runDeviceFlow({
       api,
       startUrl: settings.startUrl,
+      ...(client !== undefined ? { client } : {}),
       ...(settings.scopes !== undefined ? { scopes: settings.scopes } : {}),
       ...(deps.ssoUseStdout
         ? {}
@@ -258,6 +260,27 @@ async function accessToken(
     });
     return result.token.accessToken;
   });
+}
+
+/**
+ * The client registration stored with an earlier token, when it is valid for
+ * another day and was made with the same scopes (the AWS CLI keeps its
+ * registration for its 90 days too).
+ */
+function reusableClient(
+  stored: OidcToken | undefined,
+  settings: SsoSettings,
+  now: () => number,
+): OidcClient | undefined {
+  if (!stored?.clientId || !stored.clientSecret || !stored.registrationExpiresAt) return undefined;
+  if (stored.registrationExpiresAt.getTime() - now() < 86_400_000) return undefined;
+  const key = (scopes: string[] | undefined) => [...(scopes ?? [])].sort().join(' ');
+  if (key(stored.scopes) !== key(settings.scopes)) return undefined;
+  return {
+    clientId: stored.clientId,
+    clientSecret: stored.clientSecret,
+    expiresAt: stored.registrationExpiresAt,
+  };
 }
 
 /** Uses the stored refresh token; undefined (after a debug line) when it cannot. */

@@ -11,6 +11,8 @@ export interface DeviceFlowOptions {
   startUrl: string;
   /** `sso_registration_scopes`; with `sso:account:access` the token comes with a refresh token. */
   scopes?: string[];
+  /** A client registered earlier and still valid (registrations last ~90 days); else a new one is registered. */
+  client?: OidcClient;
   /** Opens the verification page; undefined prints it instead (`--stdout`). Resolves false when no browser started. */
   openBrowser?: (url: string) => Promise<boolean>;
   /** Where instructions and the spinner go (never stdout: it may be a credential_process pipe). */
@@ -41,8 +43,15 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<DeviceF
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
 
-  const client = await api.registerClient({ clientName: 'aws-vault', scopes: options.scopes });
-  debug(`sso: registered OIDC client (expires ${client.expiresAt.toISOString()})`);
+  let client = options.client;
+  if (client === undefined) {
+    client = await api.registerClient({ clientName: 'aws-vault', scopes: options.scopes });
+    debug(`sso: registered OIDC client (expires ${client.expiresAt.toISOString()})`);
+  } else {
+    debug(
+      `sso: reusing the OIDC client registered earlier (expires ${client.expiresAt.toISOString()})`,
+    );
+  }
   const auth = await api.startDeviceAuthorization({ client, startUrl });
   debug(`sso: started device authorization for ${startUrl} (expires in ${auth.expiresIn}s)`);
 

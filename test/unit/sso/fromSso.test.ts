@@ -211,6 +211,9 @@ describe('fromSso', () => {
     const creds = await fromSso(profile(), h.deps, h.hooks)();
     expect(creds.accessKeyId).toBe('ASIA2');
     expect(h.opened).toHaveLength(2);
+    // The client registration (valid 90 days) is reused for the new sign-in.
+    expect(h.calls.filter((c) => c.startsWith('RegisterClient'))).toHaveLength(1);
+    expect(h.calls.filter((c) => c === 'StartDeviceAuthorization')).toHaveLength(2);
   });
 
   it('explains a role the user is not assigned to', async () => {
