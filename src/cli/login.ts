@@ -147,7 +147,35 @@ async function credentialsFromProfile(
       profile,
     };
   }
+  if (!profile.roleArn && !profile.ssoStartUrl && !profile.webIdentityTokenFile) {
+    // Temporary credentials of unknown kind (credential_process): the
+    // console takes role and federated-user sessions, not GetSessionToken ones.
+    await assertConsoleUsable(ctx, profile, credentials);
+  }
   return { credentials, isRole: true, profile };
+}
+
+/** Refuses, with an explanation, temporary credentials that are an IAM user's session. */
+async function assertConsoleUsable(
+  ctx: Context,
+  profile: ProfileConfig,
+  credentials: Credentials,
+): Promise<void> {
+  const sts = await import('../aws/sts.ts');
+  const { arn } = await sts.getCallerIdentity({
+    profile,
+    env: ctx.env,
+    debug: ctx.debug,
+    credentials: async () => credentials,
+    signer: { kind: 'session', description: `the credentials of profile ${profile.name}` },
+  });
+  const kind = arn.split(':')[5]?.split('/')[0];
+  ctx.debug(`profile ${profile.name}: the credentials belong to a ${kind ?? 'unknown'} principal`);
+  if (kind === 'assumed-role' || kind === 'federated-user') return;
+  throw new UserError(
+    `profile ${profile.name}: its credentials are a session of ${arn}, which the AWS console does not accept; ` +
+      'use a profile that assumes a role (role_arn), or one with stored IAM user keys (aws-vault add), to log in',
+  );
 }
 
 async function credentialsFromEnvironment(

@@ -131,6 +131,30 @@ region = cn-north-1
     );
   });
 
+  it('checks credential_process credentials: role sessions log in, user sessions are explained', async () => {
+    const roleDoc = join(w.home.home, 'role.json');
+    const userDoc = join(w.home.home, 'user.json');
+    const role = await run(['export', '--format', 'json', 'role']);
+    const user = await run(['export', '--format', 'json', 'iamuser']);
+    expect(role.exitCode, role.stderr).toBe(0);
+    expect(user.exitCode, user.stderr).toBe(0);
+    writeFileSync(roleDoc, role.stdout, { mode: 0o600 });
+    writeFileSync(userDoc, user.stdout, { mode: 0o600 });
+    writeFileSync(
+      w.home.configFile,
+      `\n[profile proc-role]\ncredential_process = cat '${roleDoc}'\n\n[profile proc-user]\ncredential_process = cat '${userDoc}'\n`,
+      { flag: 'a' },
+    );
+    const ok = await run(['login', 'proc-role', '-s']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(w.fake.describeSigninToken(parseLogin(ok.stdout).token)?.arn).toMatch(/assumed-role/);
+    const refused = await run(['login', 'proc-user', '-s']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(
+      /which the AWS console does not accept; use a profile that assumes a role/,
+    );
+  });
+
   it('explains a GetFederationToken denied without MFA', async () => {
     const r = await run(['login', 'nofed', '-s']);
     expect(r.exitCode).toBe(1);
