@@ -5,7 +5,7 @@
 // Used by bench/run.mjs; also runnable alone: `node bench/exec.mjs`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeAws } from '../test/fakes/fakeAws.ts';
@@ -27,17 +27,31 @@ function timed(file, args, env) {
   });
 }
 
-async function measure(label, runs, warmup, file, args, env, before) {
-  const times = [];
-  for (let i = 0; i < warmup + runs; i++) {
-    if (before) await before();
-    const [ms, code, stderr] = await timed(file, args, env);
-    if (code !== 0) throw new Error(`${label}: exit code ${code}: ${stderr.trim()}`);
-    if (i >= warmup) times.push(ms);
+/**
+ * Times each case `runs` times after `warmup` rounds, interleaved (one run of
+ * every case per round), so a machine whose load changes during the bench
+ * skews every case alike and the ratios stay meaningful.
+ */
+async function measureInterleaved(cases, runs, warmup) {
+  const times = cases.map(() => []);
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const [index, c] of cases.entries()) {
+      if (c.before) await c.before();
+      const [ms, code, stderr] = await timed(c.file, c.args, c.env);
+      if (code !== 0) throw new Error(`${c.label}: exit code ${code}: ${stderr.trim()}`);
+      if (round >= warmup) times[index].push(ms);
+    }
   }
-  times.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)];
-  return { label, runs, median, min: times[0], p90: times[Math.floor(times.length * 0.9)] };
+  return cases.map((c, index) => {
+    const sorted = times[index].sort((a, b) => a - b);
+    return {
+      label: c.label,
+      runs,
+      median: sorted[Math.floor(sorted.length / 2)],
+      min: sorted[0],
+      p90: sorted[Math.floor(sorted.length * 0.9)],
+    };
+  });
 }
 
 /**
@@ -75,39 +89,47 @@ export async function benchExec({
     const first = await cli('exec', 'p', '--', 'true'); // caches the session
     if (first[1] !== 0) throw new Error(`first exec failed: ${first[2]}`);
 
-    const node = await measure('node -e 0', runs, 3, process.execPath, ['-e', '0'], env);
-    const exec = await measure(
-      'exec p -- true (cached)',
+    const [node, exec, exportCached] = await measureInterleaved(
+      [
+        { label: 'node -e 0', file: process.execPath, args: ['-e', '0'], env },
+        {
+          label: 'exec p -- true (cached)',
+          file: process.execPath,
+          args: [BIN, 'exec', 'p', '--', 'true'],
+          env,
+        },
+        {
+          label: 'export --format=json (cached)',
+          file: process.execPath,
+          args: [BIN, 'export', '--format=json', 'p'],
+          env,
+        },
+      ],
       runs,
       3,
-      process.execPath,
-      [BIN, 'exec', 'p', '--', 'true'],
-      env,
-    );
-    const exportCached = await measure(
-      'export --format=json (cached)',
-      runs,
-      3,
-      process.execPath,
-      [BIN, 'export', '--format=json', 'p'],
-      env,
     );
     const stsBefore = fake.count('GetSessionToken');
-    const exportCold = await measure(
-      'export --format=json (cold, 1 STS call)',
+    const [exportCold] = await measureInterleaved(
+      [
+        {
+          label: 'export --format=json (cold, 1 STS call)',
+          file: process.execPath,
+          args: [BIN, 'export', '--format=json', 'p'],
+          env,
+          before: async () => {
+            const cleared = await cli('clear', 'p');
+            if (cleared[1] !== 0) throw new Error(`clear failed: ${cleared[2]}`);
+          },
+        },
+      ],
       coldRuns,
       1,
-      process.execPath,
-      [BIN, 'export', '--format=json', 'p'],
-      env,
-      async () => {
-        const cleared = await cli('clear', 'p');
-        if (cleared[1] !== 0) throw new Error(`clear failed: ${cleared[2]}`);
-      },
     );
     const stsCalls = fake.count('GetSessionToken') - stsBefore;
     const ratio = exec.median / node.median;
-    log(`startup (Node ${process.version}, median of ${runs} runs after warm-up):`);
+    log(
+      `startup (Node ${process.version}, median of ${runs} interleaved runs after warm-up, load ${loadavg()[0].toFixed(1)}):`,
+    );
     for (const r of [node, exec, exportCached, exportCold]) {
       log(
         `  ${r.label.padEnd(42)} median ${r.median.toFixed(1).padStart(7)} ms` +
