@@ -12,6 +12,18 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.exit(1);
 }
 module.enableCompileCache?.();
+// A reader that goes away (`aws-vault list | head -1`) closes our stdout or
+// stderr: later writes fail with EPIPE. Nothing is left to tell, so drop the
+// output quietly and let the command finish its work (it may be storing a
+// key) rather than die with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    // Any other output error: one line where possible, a failed exit, no stack.
+    process.exitCode = 1;
+    if (stream !== process.stderr) process.stderr.write(`aws-vault: error: ${error.message}\n`);
+  });
+}
 const argv = process.argv.slice(2);
 // Plain `exec`/`export` runs skip loading the full CLI (src/cli/fastPath.ts).
 const { fastMain } = await import('../dist/fast.js');

@@ -1,6 +1,6 @@
 // The CLI's surface: error format, usage errors, config errors, version,
 // help, and shell completion that really completes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,65 @@ describe('cli', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('aws-vault: error: remove: profile nobody: no credentials stored');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+/**
+ * Runs the binary with its stdout or stderr pipe closed by the reader before
+ * anything is written (as `aws-vault list | head -0` or a reader that quit).
+ */
+function runWithClosed(
+  which: 'stdout' | 'stderr',
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; other: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const closed = which === 'stdout' ? child.stdout : child.stderr;
+    const open = which === 'stdout' ? child.stderr : child.stdout;
+    closed.destroy();
+    let other = '';
+    open.setEncoding('utf8').on('data', (d: string) => (other += d));
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode, signal, other });
+    });
+  });
+}
+
+describe('a reader that closes the pipe', () => {
+  const config = '[profile a]\nregion = eu-west-1\n[profile b]\nregion = eu-west-1\n';
+
+  it('closed stdout: --help and list exit quietly with their own code, no EPIPE stack', async () => {
+    const h = home(config);
+    for (const args of [['--help'], ['list'], ['add', '--help']]) {
+      const r = await runWithClosed('stdout', args, h.env());
+      expect(r.other, args.join(' ')).toBe('');
+      expect(r).toMatchObject({ exitCode: 0, signal: null });
+    }
+  });
+
+  it('closed stderr: --debug output is dropped and the command still succeeds', async () => {
+    const h = home(config);
+    const r = await runWithClosed('stderr', ['--debug', 'list'], h.env());
+    expect(r).toMatchObject({ exitCode: 0, signal: null });
+    expect(r.other).toMatch(/^Profile +Credentials +Sessions *\n/);
+    expect(r.other).toMatch(/\nb +- +- *\n$/);
+  });
+
+  it('a real `| head -1` pipeline prints one line and exits 0', () => {
+    const r = spawnSync(
+      'bash',
+      ['-c', 'set -o pipefail; "$NODE" "$BIN" --help | head -1; echo "status=$?" >&2'],
+      { env: { ...home().env(), NODE: process.execPath, BIN }, encoding: 'utf8' },
+    );
+    expect(r.stdout).toBe('Usage: aws-vault [options] [command]\n');
+    expect(r.stderr).toBe('status=0\n');
   });
 });
 
