@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.ts';
 import { isLoopbackHost, listen } from './http.ts';
@@ -55,6 +56,34 @@ function removeAlias(address: string): void {
   else if (process.platform === 'darwin') run('ifconfig', ['lo0', '-alias', address]);
 }
 
+/**
+ * True when a connection comes from this machine: a loopback source
+ * (127.0.0.0/8, ::1, also IPv4-mapped), the listen address itself (the
+ * source the kernel picks when a local process connects to an address
+ * aliased on loopback), or another address of this machine's interfaces.
+ * A neighbour or a container has an address of its own and is refused.
+ */
+export function isLocalPeer(
+  remoteAddress: string | undefined,
+  listenAddress: string,
+  localAddresses: () => string[] = interfaceAddresses,
+): boolean {
+  if (remoteAddress === undefined) return false;
+  const address = normalise(remoteAddress);
+  if (address === normalise(listenAddress)) return true;
+  // A peer address is never the name `localhost`; isLoopbackHost accepts it for Host headers.
+  if (address !== 'localhost' && isLoopbackHost(address)) return true;
+  return localAddresses().some((a) => normalise(a) === address);
+}
+
+function normalise(address: string): string {
+  return address.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
+}
+
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
+
 function parseTarget(target: string): { host: string; port: number } {
   const match = /^([\d.]+|localhost):(\d{1,5})$/.exec(target);
   const port = Number(match?.[2]);
@@ -96,6 +125,15 @@ export async function runProxy(options: ProxyOptions): Promise<void> {
   debug(`proxy: ${added ? 'added' : 'found'} ${options.listenAddress} on loopback`);
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
+    // The alias answers on every interface (Linux and macOS accept packets for
+    // any local address): a neighbour on the network, or a container routed
+    // through this host, could reach 169.254.169.254:80 and read IMDSv1
+    // credentials. Only processes of this machine get through.
+    if (!isLocalPeer(client.remoteAddress, options.listenAddress)) {
+      debug(`proxy: refused a connection from ${client.remoteAddress ?? 'an unknown address'}`);
+      client.destroy();
+      return;
+    }
     const upstream = connect(target.port, target.host);
     sockets.add(client).add(upstream);
     const drop = () => {
