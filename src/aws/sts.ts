@@ -14,6 +14,7 @@ import {
   type Credentials as StsCredentials,
 } from '@aws-sdk/client-sts';
 import type { ProfileConfig } from '../config/types.ts';
+import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import { clientConfigFor, endpointUrlOf, unreachableError } from './clientConfig.ts';
@@ -211,12 +212,12 @@ function fromSts(creds: StsCredentials | undefined, action: string): Credentials
   ) {
     throw new UserError(`sts.${action} returned no credentials`);
   }
-  return {
+  return redactCredentials({
     accessKeyId: creds.AccessKeyId,
     secretAccessKey: creds.SecretAccessKey,
     sessionToken: creds.SessionToken,
     ...(creds.Expiration !== undefined ? { expiration: new Date(creds.Expiration) } : {}),
-  };
+  });
 }
 
 interface ErrorContext {

@@ -2,6 +2,7 @@ import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import { describeExit, runShellCommand } from './runShellCommand.ts';
+import { redactCredentials } from './redact.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
 
 /**
@@ -72,5 +73,5 @@ export function parseCredentialProcessOutput(stdout: string, context: string): C
     }
     creds.expiration = expiration;
   }
-  return creds;
+  return redactCredentials(creds);
 }

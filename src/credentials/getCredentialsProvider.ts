@@ -8,6 +8,7 @@ import { fromSessionToken } from './fromSessionToken.ts';
 import { fromStoredKeys } from './fromStoredKeys.ts';
 import { fromWebIdentity } from './fromWebIdentity.ts';
 import { mfaCodeSource, type MfaCodeSource } from './mfaCode.ts';
+import { redactCredentials } from './redact.ts';
 import type { CredentialsProvider } from './types.ts';
 import { withSessionCache } from './withSessionCache.ts';
 
@@ -62,7 +63,7 @@ export function getCredentialsProvider(
       plan = undefined;
       throw error;
     });
-    return (await plan)();
+    return redactCredentials(await (await plan)());
   };
 }
 

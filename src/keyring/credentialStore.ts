@@ -1,3 +1,4 @@
+import { redactCredentials } from '../credentials/redact.ts';
 import { UserError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import { isOidcTokenKey } from './oidcTokenStore.ts';
@@ -55,11 +56,11 @@ export class CredentialStore {
       typeof parsed.AddedAt === 'string' && !Number.isNaN(Date.parse(parsed.AddedAt))
         ? new Date(parsed.AddedAt)
         : undefined;
-    return {
+    return redactCredentials({
       accessKeyId: parsed.AccessKeyID,
       secretAccessKey: parsed.SecretAccessKey,
       ...(addedAt ? { addedAt } : {}),
-    };
+    });
   }
 
   /** Stores the keys; `addedAt` defaults to now (pass the old one to keep a key's age). */

@@ -1,3 +1,4 @@
+import { redactCredentials } from '../credentials/redact.ts';
 import type { Backend } from './backend.ts';
 import { goTime } from './sessionStore.ts';
 
@@ -137,7 +138,7 @@ function parseToken(value: string): OidcToken | undefined {
     s === undefined || Number.isNaN(Date.parse(s)) ? undefined : new Date(s);
   const registrationExpiresAt = date(parsed.RegistrationExpiresAt);
   const t = parsed.Token;
-  return {
+  return redactCredentials({
     accessToken,
     expiresAt,
     ...(typeof t?.RefreshToken === 'string' ? { refreshToken: t.RefreshToken } : {}),
@@ -148,5 +149,5 @@ function parseToken(value: string): OidcToken | undefined {
     ...(registrationExpiresAt !== undefined ? { registrationExpiresAt } : {}),
     ...(parsed.Region !== undefined ? { region: parsed.Region } : {}),
     ...(parsed.Scopes !== undefined ? { scopes: parsed.Scopes } : {}),
-  };
+  });
 }

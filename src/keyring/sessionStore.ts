@@ -1,3 +1,4 @@
+import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials } from '../credentials/types.ts';
 import type { Backend } from './backend.ts';
 
@@ -219,10 +220,10 @@ function parseSession(value: string, keyExpiration: Date): Credentials | undefin
     typeof parsed.Expiration === 'string' && !Number.isNaN(Date.parse(parsed.Expiration))
       ? new Date(parsed.Expiration)
       : keyExpiration;
-  return {
+  return redactCredentials({
     accessKeyId: parsed.AccessKeyId,
     secretAccessKey: parsed.SecretAccessKey,
     ...(parsed.SessionToken ? { sessionToken: parsed.SessionToken } : {}),
     expiration,
-  };
+  });
 }
