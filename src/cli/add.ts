@@ -18,15 +18,23 @@ export interface AddInput {
 export interface AddDeps {
   env: NodeJS.ProcessEnv;
   prompter: Prompter;
-  /** `source_profile` of the profile in the config, if it has one. */
-  sourceProfileOf(profile: string): string | undefined;
+  /**
+   * The profile's `source_profile` as the config resolves it (its own
+   * section, its `include_profile` chain, then `[default]`) and the profile
+   * whose section sets it; undefined when it has none.
+   */
+  sourceProfileOf(profile: string): { name: string; from: string } | undefined;
   hasProfile(profile: string): boolean;
   /** Appends `[profile P]` to the config file; returns the file's path. */
   addProfile(profile: string): Promise<string>;
+  /** Called once the profile is known to take keys, before asking for them: opens the vault (which may ask for its passphrase). */
+  openVault?: () => Promise<unknown>;
   storeCredentials(profile: string, accessKeyId: string, secretAccessKey: string): Promise<void>;
   /** Deletes the profile's cached sessions; returns how many. */
   removeSessions(profile: string): Promise<number>;
   stdout: Writable;
+  /** A note for the user (stderr), not an error. */
+  warn: (line: string) => void;
   debug: (line: string) => void;
 }
 
@@ -37,13 +45,28 @@ export interface AddDeps {
  */
 export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> {
   const name = input.profileName;
+  // A profile that names itself as its source holds its own keys. A
+  // source_profile in [default] does not stop `add` (the Go aws-vault only
+  // looks at the profile's own section), but it is worth knowing about.
   const source = deps.sourceProfileOf(name);
-  if (source !== undefined && source !== '' && source !== name) {
-    throw new UserError(
-      `Your profile has a source_profile of ${source}, adding credentials to ${name} won't have any effect; ` +
-        `add them to "${source}" instead: aws-vault add ${source}`,
-    );
+  if (source !== undefined && source.name !== name) {
+    if (source.from === 'default' && name !== 'default') {
+      deps.warn(
+        `profile ${goQuote(name)} takes source_profile ${goQuote(source.name)} from [default], ` +
+          `so exec uses the keys of ${goQuote(source.name)}; ` +
+          `to use the keys added here, set "source_profile = ${name}" in [profile ${name}]`,
+      );
+    } else {
+      const via =
+        source.from === name ? '' : ` (through include_profile, from [profile ${source.from}])`;
+      throw new UserError(
+        `Your profile has a source_profile of ${source.name}${via}, adding credentials to ${name} won't have any effect; ` +
+          `add them to "${source.name}" instead: aws-vault add ${source.name}`,
+      );
+    }
   }
+
+  await deps.openVault?.();
 
   let accessKeyId: string;
   let secretAccessKey: string;
@@ -104,23 +127,28 @@ Examples:
           addConfig: opts.addConfig !== false,
         };
         const config = await loadConfig(ctx);
-        const vault = await openVault(ctx);
+        const { sourceProfileSetting } = await import('../config/resolveProfileConfig.ts');
+        // The vault is opened (perhaps asking for a passphrase) only once the
+        // profile is known to take keys.
+        const vault = () => openVault(ctx);
         await addCommand(input, {
           env: ctx.env,
           prompter: promptFor(
             ctx,
             'use --env to read the keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
           ),
-          sourceProfileOf: (name) => config.profileSection(name)?.source_profile,
+          sourceProfileOf: (name) => sourceProfileSetting(config, name),
+          openVault: vault,
           hasProfile: (name) => config.hasProfile(name),
           addProfile: async (name) => {
             config.addProfile(name);
             return config.path;
           },
-          storeCredentials: (name, accessKeyId, secretAccessKey) =>
-            vault.credentials.set(name, { accessKeyId, secretAccessKey }),
-          removeSessions: (name) => vault.sessions.removeForProfile(name),
+          storeCredentials: async (name, accessKeyId, secretAccessKey) =>
+            (await vault()).credentials.set(name, { accessKeyId, secretAccessKey }),
+          removeSessions: async (name) => (await vault()).sessions.removeForProfile(name),
           stdout: ctx.io.stdout,
+          warn: (line) => ctx.io.stderr.write(`aws-vault: note: add: ${line}\n`),
           debug: ctx.debug,
         });
       });

@@ -49,6 +49,37 @@ export function resolveProfileConfig(
   return resolveChain(file, name, options, [name]);
 }
 
+/** A profile's `source_profile` and the section that sets it. */
+export interface SourceProfileSetting {
+  /** The source profile's name, as written. */
+  name: string;
+  /** The profile whose section holds the key: the profile itself, one it includes, or `default`. */
+  from: string;
+  /** Line of the `source_profile` key. */
+  line?: number;
+}
+
+/**
+ * Where profile `name` gets its `source_profile` from, read exactly as
+ * `resolveProfileConfig` reads it (the profile's section, its
+ * `include_profile` chain, then `[default]`), without resolving the rest.
+ * Undefined when it has none. Include errors (missing target, cycle) throw.
+ */
+export function sourceProfileSetting(
+  file: ConfigFile,
+  name: string,
+): SourceProfileSetting | undefined {
+  for (const layer of collectLayers(file, name)) {
+    const value = layer.values.source_profile;
+    if (value === undefined || value === '') continue;
+    const setting: SourceProfileSetting = { name: value, from: layer.profile };
+    const line = file.lineOf(layer.profile, 'source_profile');
+    if (line !== undefined) setting.line = line;
+    return setting;
+  }
+  return undefined;
+}
+
 /** A key's value and where it came from. */
 interface Found {
   value: string;

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, makeTempHome, runCli, type TempHome } from './_runCli.ts';
 import {
@@ -109,6 +109,72 @@ describe('add errors', () => {
     expect(r.stderr).toContain('aws-vault: error: add: Your profile has a source_profile of base');
     const list = await runCli(['list', '--credentials'], { env: home.env() });
     expect(list.stdout).toBe('');
+  });
+
+  it('refuses a source_profile inherited through include_profile, before asking for a passphrase', async () => {
+    const home = makeTempHome({
+      config:
+        '[profile base]\n\n[profile common]\nsource_profile = base\n\n' +
+        '[profile role]\ninclude_profile = common\nrole_arn = arn:aws:iam::111111111111:role/r\n',
+    });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const r = await runCli(['add', '--env', 'role'], {
+      // No passphrase: opening the file store first would fail differently.
+      env: home.env({
+        AWS_VAULT_FILE_PASSPHRASE: undefined,
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      }),
+    });
+    expect(r.stderr).toBe(
+      'aws-vault: error: add: Your profile has a source_profile of base (through include_profile, ' +
+        "from [profile common]), adding credentials to role won't have any effect; " +
+        'add them to "base" instead: aws-vault add base\n',
+    );
+    expect(r.exitCode).toBe(1);
+    expect(existsSync(home.fileDir)).toBe(false);
+  });
+
+  it('adds keys to a profile that names itself, and despite a source_profile in [default]', async () => {
+    const config =
+      '[default]\nregion = eu-west-1\nsource_profile = base\n\n' +
+      '[profile base]\n\n[profile self]\nsource_profile = self\n\n[profile plain]\nregion = us-east-1\n';
+    const home = makeTempHome({ config });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const env = home.env({
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    });
+    for (const profile of ['base', 'self']) {
+      const r = await runCli(['add', '--env', profile], { env });
+      expect(r).toMatchObject({
+        exitCode: 0,
+        stderr: '',
+        stdout: `Added credentials to profile "${profile}" in vault\n`,
+      });
+    }
+    const plain = await runCli(['add', '--env', 'plain'], { env });
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toBe('Added credentials to profile "plain" in vault\n');
+    expect(plain.stderr).toBe(
+      'aws-vault: note: add: profile "plain" takes source_profile "base" from [default], ' +
+        'so exec uses the keys of "base"; to use the keys added here, ' +
+        'set "source_profile = plain" in [profile plain]\n',
+    );
+    // A profile absent from the config is added, and then inherits [default] too.
+    const fresh = await runCli(['add', '--env', 'fresh'], { env });
+    expect(fresh.exitCode).toBe(0);
+    expect(fresh.stderr).toContain('takes source_profile "base" from [default]');
+    const list = await runCli(['list', '--credentials'], { env: home.env() });
+    expect(list.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'base',
+      'fresh',
+      'plain',
+      'self',
+    ]);
+    expect(readFileSync(home.configFile, 'utf8')).toBe(`${config}\n[profile fresh]\n`);
   });
 });
 

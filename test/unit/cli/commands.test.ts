@@ -20,6 +20,7 @@ function addDeps(overrides: Partial<AddDeps> = {}) {
   const out = sink();
   const stored = new Map<string, [string, string]>();
   const added: string[] = [];
+  const warnings: string[] = [];
   const deps: AddDeps = {
     env: {},
     prompter: scriptedPrompter([]),
@@ -32,10 +33,11 @@ function addDeps(overrides: Partial<AddDeps> = {}) {
     storeCredentials: async (p, a, s) => void stored.set(p, [a, s]),
     removeSessions: async () => 2,
     stdout: out.stream,
+    warn: (line) => void warnings.push(line),
     debug: () => {},
     ...overrides,
   };
-  return { deps, out, stored, added };
+  return { deps, out, stored, added, warnings };
 }
 
 describe('add', () => {
@@ -69,17 +71,56 @@ describe('add', () => {
       addCommand({ profileName: 'p', fromEnv: false, addConfig: true }, empty.deps),
     ).rejects.toThrow('Secret Access Key must not be empty');
     expect(empty.stored.size).toBe(0);
-    const sourced = addDeps({ sourceProfileOf: () => 'base' });
+    const sourced = addDeps({ sourceProfileOf: () => ({ name: 'base', from: 'p' }) });
     await expect(
       addCommand({ profileName: 'p', fromEnv: false, addConfig: true }, sourced.deps),
     ).rejects.toThrow('source_profile of base');
     // A profile that names itself as source holds its own keys.
     const self = addDeps({
-      sourceProfileOf: () => 'p',
+      sourceProfileOf: () => ({ name: 'p', from: 'p' }),
       env: { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'S' },
     });
     await addCommand({ profileName: 'p', fromEnv: true, addConfig: true }, self.deps);
     expect(self.stored.has('p')).toBe(true);
+    expect(self.warnings).toEqual([]);
+  });
+
+  it('refuses a source_profile inherited through include_profile, naming where it comes from', async () => {
+    const opened: string[] = [];
+    const sourced = addDeps({
+      sourceProfileOf: () => ({ name: 'base', from: 'common' }),
+      openVault: async () => void opened.push('vault'),
+      env: { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'S' },
+    });
+    await expect(
+      addCommand({ profileName: 'p', fromEnv: true, addConfig: true }, sourced.deps),
+    ).rejects.toThrow(
+      'Your profile has a source_profile of base (through include_profile, from [profile common])',
+    );
+    expect(sourced.stored.size).toBe(0);
+    // Refused before the vault is opened (no passphrase prompt for nothing).
+    expect(opened).toEqual([]);
+  });
+
+  it('a source_profile in [default] does not stop add, but says what exec will use', async () => {
+    const opened: string[] = [];
+    const d = addDeps({
+      sourceProfileOf: () => ({ name: 'base', from: 'default' }),
+      openVault: async () => void opened.push('vault'),
+      env: { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'S' },
+    });
+    await addCommand({ profileName: 'p', fromEnv: true, addConfig: true }, d.deps);
+    expect(d.stored.get('p')).toEqual(['A', 'S']);
+    expect(opened).toEqual(['vault']);
+    expect(d.warnings).toEqual([
+      'profile "p" takes source_profile "base" from [default], so exec uses the keys of "base"; ' +
+        'to use the keys added here, set "source_profile = p" in [profile p]',
+    ]);
+    // [default] itself naming another source is its own setting: refused.
+    const def = addDeps({ sourceProfileOf: () => ({ name: 'base', from: 'default' }) });
+    await expect(
+      addCommand({ profileName: 'default', fromEnv: true, addConfig: true }, def.deps),
+    ).rejects.toThrow('source_profile of base,');
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   resolveProfileConfig,
+  sourceProfileSetting,
   type ResolveProfileOptions,
 } from '../../../src/config/resolveProfileConfig.ts';
 import { UserError } from '../../../src/errors.ts';
@@ -284,6 +285,58 @@ role_arn = arn:three
     expect(profile.sourceProfile?.name).toBe('base');
     expect(profile.sourceProfile?.sourceProfileName).toBe('base');
     expect(profile.sourceProfile?.sourceProfile).toBeUndefined();
+  });
+});
+
+describe('sourceProfileSetting', () => {
+  const text = `[default]
+region = eu-west-1
+source_profile = base
+
+[profile base]
+source_profile = base
+
+[profile common]
+source_profile = me
+
+[profile me]
+
+[profile role]
+include_profile = common
+role_arn = arn:aws:iam::111111111111:role/r
+
+[profile own]
+source_profile = me
+include_profile = common
+
+[profile plain]
+region = us-east-1
+`;
+
+  it('names the source and the section that sets it, as the resolver reads it', () => {
+    const { file } = configFrom(text);
+    expect(sourceProfileSetting(file, 'own')).toEqual({ name: 'me', from: 'own', line: 18 });
+    expect(sourceProfileSetting(file, 'role')).toEqual({ name: 'me', from: 'common', line: 9 });
+    expect(sourceProfileSetting(file, 'base')).toEqual({ name: 'base', from: 'base', line: 6 });
+    expect(sourceProfileSetting(file, 'plain')).toEqual({
+      name: 'base',
+      from: 'default',
+      line: 3,
+    });
+    // A profile with no section falls back to [default], as the resolver does.
+    expect(sourceProfileSetting(file, 'nowhere')?.from).toBe('default');
+    for (const name of ['own', 'role', 'plain', 'nowhere']) {
+      const resolved = resolveProfileConfig(file, name, { env: {} });
+      expect(resolved.sourceProfileName).toBe(sourceProfileSetting(file, name)?.name);
+    }
+  });
+
+  it('is undefined without a source_profile, and include errors still throw', () => {
+    const { file } = configFrom('[profile a]\nregion = x\n[profile b]\ninclude_profile = zz\n');
+    expect(sourceProfileSetting(file, 'a')).toBeUndefined();
+    expect(configErrorOf(() => sourceProfileSetting(file, 'b')).message).toContain(
+      'include_profile "zz" not found',
+    );
   });
 });
 
