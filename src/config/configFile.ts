@@ -122,7 +122,8 @@ export class ConfigFile {
   }
 
   /**
-   * Appends `[profile NAME]` (`[default]` for `default`) with `values` to the
+   * Appends `[profile NAME]` (`[default]` for `default`; NAME in quotes when it
+   * has spaces or quotes, see `quoteName`) with `values` to the
    * file unless the profile is already there; returns whether it wrote. The
    * existing bytes are kept as they are; the file is rewritten atomically
    * (temporary file, fsync, rename), keeps its mode (0600 when new), and its
@@ -143,7 +144,7 @@ export class ConfigFile {
     let addition = '';
     if (before.length > 0 && !/[\r\n]$/.test(before.toString('utf8'))) addition += eol;
     if (before.length > 0) addition += eol;
-    addition += `[${name === 'default' ? 'default' : `profile ${name}`}]${eol}`;
+    addition += `[${name === 'default' ? 'default' : `profile ${quoteName(name)}`}]${eol}`;
     for (const [key, value] of Object.entries(values)) addition += `${key} = ${value}${eol}`;
     const after = Buffer.concat([before, Buffer.from(addition, 'utf8')]);
     writeFileAtomic(this.path, after);
@@ -164,6 +165,15 @@ export class ConfigFile {
   #findHeader(header: string): ParsedSection | undefined {
     return this.#byHeader.get(header);
   }
+}
+
+/**
+ * A profile name as a section header writes it: as is when it is one plain
+ * word, else in double quotes (`"team dev"`), which the AWS CLI and
+ * `parseConfigText` read back as the same name.
+ */
+export function quoteName(name: string): string {
+  return /[\s"'\\]/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : name;
 }
 
 function copy(values: SectionValues | undefined): SectionValues | undefined {

@@ -6,7 +6,10 @@ export type SectionKind = 'profile' | 'sso-session' | 'services' | 'other';
 /** One `[header]` of the config file and its keys, with line numbers for errors. */
 export interface ParsedSection {
   kind: SectionKind;
-  /** The header as written between the brackets, trimmed (`profile prod`, `default`). */
+  /**
+   * The header normalised: `KIND NAME` with one space and the name unquoted
+   * (`[profile  "team dev"]` -> `profile team dev`), else as written, trimmed.
+   */
   header: string;
   /** The name after the kind (`prod`, `default`, the sso-session's or services' name). */
   name: string;
@@ -29,7 +32,12 @@ export interface ParsedConfig {
  * Parses the text of an AWS config file the way the AWS CLI reads it, keeping
  * line numbers so that errors can point at `FILE:LINE`:
  * - `[default]`, `[profile NAME]`, `[sso-session NAME]`, `[services NAME]`
- *   (a comment may follow the closing bracket);
+ *   (a comment may follow the closing bracket); a NAME with quotes is read
+ *   the way the AWS CLI reads it, as a shell word (`[profile "team dev"]` is
+ *   profile `team dev`), and one that is not a single shell word (an
+ *   unbalanced quote, `"a" "b"`) makes the section no profile, which the
+ *   AWS CLI ignores too; a NAME without quotes is taken as written, spaces
+ *   included (`[profile team dev]`, as the Go aws-vault reads it);
  * - `key = value` or `key: value`, keys case-insensitive;
  * - full-line comments starting with `#` or `;` (also indented), and inline
  *   comments: ` #` or ` ;` after a value, preceded by whitespace (so
@@ -74,11 +82,12 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
       }
       const header = content.slice(1, close).trim();
       if (header === '') throw malformed('empty section header');
-      const key = normaliseHeader(header);
+      const { kind, name, key } = classify(header);
       let section = byHeader.get(key);
       if (!section) {
         section = {
-          ...classify(key),
+          kind,
+          name,
           header: key,
           line: lineNo,
           values: Object.create(null) as Record<string, string>,
@@ -123,17 +132,64 @@ export function parseConfigText(text: string, file: string): ParsedConfig {
   return { sections };
 }
 
-/** `profile   prod` -> `profile prod`; other headers as written. */
-function normaliseHeader(header: string): string {
+/**
+ * What a header names: `default`; `profile NAME`, `sso-session NAME`,
+ * `services NAME` (NAME unquoted when it has quotes, see `parseConfigText`);
+ * anything else is `other`. `key` identifies the section (repeated headers
+ * with the same key are merged).
+ */
+function classify(header: string): { kind: SectionKind; name: string; key: string } {
+  if (header === 'default') return { kind: 'profile', name: 'default', key: header };
   const match = /^(profile|sso-session|services)\s+(.+)$/.exec(header);
-  return match ? `${match[1]} ${(match[2] as string).trim()}` : header;
+  if (!match) return { kind: 'other', name: header, key: header };
+  const kind = match[1] as SectionKind;
+  let name = (match[2] as string).trim();
+  if (/["']/.test(name)) {
+    const words = shellWords(name);
+    if (words?.length !== 1 || words[0] === '') return { kind: 'other', name: header, key: header };
+    name = words[0] as string;
+  }
+  return { kind, name, key: `${kind} ${name}` };
 }
 
-function classify(header: string): { kind: SectionKind; name: string } {
-  if (header === 'default') return { kind: 'profile', name: 'default' };
-  const match = /^(profile|sso-session|services) (.+)$/.exec(header);
-  if (!match) return { kind: 'other', name: header };
-  return { kind: match[1] as SectionKind, name: match[2] as string };
+/**
+ * Splits `text` into words as a POSIX shell (and Python's `shlex.split`,
+ * which the AWS CLI uses on section names) does: whitespace separates words;
+ * `'...'` is literal; inside `"..."` a backslash escapes only `"` and `\`;
+ * outside quotes a backslash escapes any character. Undefined for an
+ * unbalanced quote or a trailing backslash.
+ */
+export function shellWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const close = text.indexOf("'", i + 1);
+      if (close < 0) return undefined;
+      word = (word ?? '') + text.slice(i + 1, close);
+      i = close;
+    } else if (c === '"') {
+      word ??= '';
+      for (i++; ; i++) {
+        if (i >= text.length) return undefined;
+        const d = text[i] as string;
+        if (d === '"') break;
+        if (d === '\\' && (text[i + 1] === '"' || text[i + 1] === '\\')) word += text[++i];
+        else word += d;
+      }
+    } else if (c === '\\') {
+      if (i + 1 >= text.length) return undefined;
+      word = (word ?? '') + text[++i];
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** Splits at the first `=` or `:` (as configparser does); undefined without a key. */

@@ -178,6 +178,29 @@ describe('add errors', () => {
   });
 });
 
+describe('add: profile names with spaces', () => {
+  it('writes [profile "team dev"], which the AWS CLI and list read as team dev', async () => {
+    const home = makeTempHome({ config: '[profile "team ops"]\nregion = eu-west-1\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const env = home.env({
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    });
+    for (const profile of ['team ops', 'team dev']) {
+      const r = await runCli(['add', '--env', profile], { env });
+      expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    }
+    expect(readFileSync(home.configFile, 'utf8')).toBe(
+      '[profile "team ops"]\nregion = eu-west-1\n\n[profile "team dev"]\n',
+    );
+    const list = await runCli(['list', '--profiles'], { env: home.env() });
+    expect(list.stdout).toBe('team ops\nteam dev\n');
+    const creds = await runCli(['list', '--credentials'], { env: home.env() });
+    expect(creds.stdout.split('\n').filter(Boolean).sort()).toEqual(['team dev', 'team ops']);
+  });
+});
+
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { configFilePath, loadConfigFile } from '../../../src/config/loadConfigFile.ts';
+import { shellWords } from '../../../src/config/parseConfigText.ts';
 import { configErrorOf, configFrom, tempHome } from './helpers.ts';
 
 const EXAMPLE = `# an example config
@@ -228,6 +229,82 @@ describe('malformed config files', () => {
     const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: path }, home));
     expect(err.message).not.toContain(secret);
     expect(err.message).toContain(`${path}:2:`);
+  });
+});
+
+describe('quoted section names (read as the AWS CLI reads them)', () => {
+  const QUOTED = `[profile "team dev"]
+region = r1
+[profile team ops]
+region = r2
+[profile 'x y']
+region = r3
+[profile "a\\"b"]
+region = r4
+[profile "unbalanced]
+region = r5
+[profile "two" "words"]
+region = r6
+[profile   "plain"  ]
+region = r7
+[profile "default"]
+output = json
+[sso-session "my corp"]
+sso_start_url = https://corp.awsapps.com/start
+[profile sso]
+sso_session = my corp
+[services "local stack"]
+sts =
+  endpoint_url = http://127.0.0.1:4566
+`;
+
+  it('unquotes a quoted name; an unquoted name is taken as written; others are no profile', () => {
+    const { file } = configFrom(QUOTED);
+    expect(file.profileNames()).toEqual([
+      'team dev',
+      'team ops',
+      'x y',
+      'a"b',
+      'plain',
+      'default',
+      'sso',
+    ]);
+    expect(file.profileSection('team dev')).toEqual({ region: 'r1' });
+    expect(file.profileSection('"team dev"')).toBeUndefined();
+    expect(file.profileSection('plain')).toEqual({ region: 'r7' });
+    expect(file.profileSection('default')).toEqual({ output: 'json' });
+    expect(file.lineOf('a"b', 'region')).toBe(8);
+    expect(file.ssoSessionSection('my corp')).toEqual({
+      sso_start_url: 'https://corp.awsapps.com/start',
+    });
+    expect(file.servicesSection('local stack')).toEqual({
+      sts: { endpoint_url: 'http://127.0.0.1:4566' },
+    });
+  });
+
+  it('addProfile quotes a name with spaces or quotes, and reads it back', () => {
+    const { file, path } = configFrom('');
+    expect(file.addProfile('team qa', { region: 'eu-west-1' })).toBe(true);
+    expect(file.addProfile('it\'s "x"')).toBe(true);
+    expect(file.addProfile('plain')).toBe(true);
+    expect(readFileSync(path, 'utf8')).toBe(
+      '[profile "team qa"]\nregion = eu-west-1\n\n[profile "it\'s \\"x\\""]\n\n[profile plain]\n',
+    );
+    const again = loadConfigFile({ AWS_CONFIG_FILE: path });
+    expect(again.profileNames()).toEqual(['team qa', 'it\'s "x"', 'plain']);
+    expect(again.addProfile('team qa')).toBe(false);
+  });
+
+  it('shellWords splits like shlex.split', () => {
+    expect(shellWords('"team dev"')).toEqual(['team dev']);
+    expect(shellWords(`'a "b"' c`)).toEqual(['a "b"', 'c']);
+    expect(shellWords('"a\\"b\\\\c\\d"')).toEqual(['a"b\\c\\d']);
+    expect(shellWords('x\\ y  z')).toEqual(['x y', 'z']);
+    expect(shellWords('pre"fix"ed')).toEqual(['prefixed']);
+    expect(shellWords('""')).toEqual(['']);
+    expect(shellWords('"open')).toBeUndefined();
+    expect(shellWords("'open")).toBeUndefined();
+    expect(shellWords('trailing\\')).toBeUndefined();
   });
 });
 
