@@ -5,7 +5,15 @@
 // Without dbus-run-session or gnome-keyring-daemon this fails loudly, unless
 // AWS_VAULT_TEST_NO_SECRET_SERVICE=1 says to run without the Secret Service.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +38,22 @@ function vitestCommand() {
   return existsSync(local) ? local : 'vitest';
 }
 
-/** Runs vitest with the given env; resolves with its exit code. */
-function runVitest(env) {
-  return new Promise((resolve) => {
-    const child = spawn(vitestCommand(), ['run', ...args], { stdio: 'inherit', env, cwd: root });
+/**
+ * Runs vitest with the given env; resolves with its exit code. Vitest's JSON
+ * report is read afterwards to print one plain closing line
+ * (`Tests: N passed, N failed, N skipped`). Under CI a run that executed no
+ * test, or skipped any, fails: a skipped suite is a failed suite.
+ */
+async function runVitest(env) {
+  const reportDir = mkdtempSync(join(tmpdir(), 'aws-vault-test-report-'));
+  const report = join(reportDir, 'report.json');
+  const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+  const code = await new Promise((resolve) => {
+    const child = spawn(vitestCommand(), ['run', ...reporters, ...args], {
+      stdio: 'inherit',
+      env,
+      cwd: root,
+    });
     const forward = (signal) => child.kill(signal);
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, forward);
     child.on('exit', (code, signal) => {
@@ -41,6 +61,29 @@ function runVitest(env) {
       resolve(code ?? (signal ? 128 + 1 : 1));
     });
   });
+  let summary;
+  try {
+    summary = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    console.error('test: FAILED: vitest wrote no report');
+    return code === 0 ? 1 : code;
+  } finally {
+    rmSync(reportDir, { recursive: true, force: true });
+  }
+  const passed = summary.numPassedTests ?? 0;
+  const failed = (summary.numFailedTests ?? 0) + (summary.numFailedTestSuites ?? 0);
+  const skipped = (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0);
+  console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (code !== 0) return code;
+  if (passed === 0) {
+    console.error('test: FAILED: no test ran');
+    return 1;
+  }
+  if (skipped > 0 && process.env.CI === 'true') {
+    console.error('test: FAILED: tests were skipped under CI (a skipped suite is a failed suite)');
+    return 1;
+  }
+  return 0;
 }
 
 function dbusSend(env, dest, path, method, ...params) {
