@@ -247,8 +247,19 @@ Examples:
         // passphrase. A wrong passphrase is still an error, never ignored.
         const quiet =
           vault.backend.name !== 'file' || ctx.env.AWS_VAULT_FILE_PASSPHRASE !== undefined;
-        const addedAt = async (name: string): Promise<Date | undefined> =>
-          input.json || quiet ? (await vault.credentials.get(name))?.addedAt : undefined;
+        const addedAt = async (name: string): Promise<Date | undefined> => {
+          if (!input.json && !quiet) return undefined;
+          try {
+            return (await vault.credentials.get(name))?.addedAt;
+          } catch (error) {
+            if (error instanceof Error && error.name === 'WrongPassphraseError') throw error;
+            // The age is an extra: an entry that is not aws-vault credentials
+            // (or that another process removed meanwhile) is still listed,
+            // without one, as the Go aws-vault lists it without reading it.
+            ctx.debug(`list: no key age for ${name}: ${errorText(error)}`);
+            return undefined;
+          }
+        };
         await listCommand(input, {
           ...configPart(config),
           credentialProfiles: () => vault.credentials.profiles(),
@@ -280,4 +291,8 @@ function emptyVaultPart() {
 
 function io(ctx: Context) {
   return { stdout: ctx.io.stdout, stderr: ctx.io.stderr };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -77,6 +77,54 @@ for (const backend of BACKEND_CASES) {
   });
 }
 
+for (const backend of BACKEND_CASES) {
+  describe.runIf(backend.enabled)(
+    `list (${backend.name}) with an entry that is not credentials`,
+    () => {
+      it('lists it without an age instead of failing (table and --json)', async () => {
+        const good = uniqueProfile('good');
+        const odd = uniqueProfile('odd');
+        const home = makeTempHome({ backend: backend.name, config: `[profile ${good}]\n` });
+        homes.push({ home, backend: backend.name, profiles: [good, odd] });
+        const k = fakeKeys();
+        const add = await runCli(['add', '--env', good], {
+          env: home.env({
+            AWS_ACCESS_KEY_ID: k.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: k.secretAccessKey,
+          }),
+        });
+        expect(add.exitCode, add.stderr).toBe(0);
+        // Another program's item under the same service (or a damaged one).
+        const { openBackend } = await import('../../src/keyring/openBackend.ts');
+        const env = home.env();
+        const raw = await openBackend({
+          backend: backend.name,
+          fileDir: home.fileDir,
+          filePassphrase: env.AWS_VAULT_FILE_PASSPHRASE,
+          debug: () => {},
+        });
+        await raw.set(odd, 'not json');
+
+        const table = await runCli(['--debug', 'list'], { env });
+        expect(table.exitCode, table.stderr).toBe(0);
+        expect(table.stdout).toMatch(new RegExp(`^-\\s+${odd}\\s+-\\s*$`, 'm'));
+        expect(table.stderr).toContain(
+          `list: no key age for ${odd}: profile ${odd}: the vault holds something`,
+        );
+        const json = await runCli(['list', '--json'], { env });
+        expect(json.exitCode, json.stderr).toBe(0);
+        const doc = JSON.parse(json.stdout) as {
+          credentials: { profile: string; addedAt?: string }[];
+        };
+        const byName = new Map(doc.credentials.map((c) => [c.profile, c]));
+        expect(byName.get(good)?.addedAt).toEqual(expect.any(String));
+        expect(byName.has(odd)).toBe(true);
+        expect(byName.get(odd)?.addedAt ?? null).toBeNull();
+      });
+    },
+  );
+}
+
 describe('list', () => {
   it('--profiles works without opening the vault', async () => {
     const home = makeTempHome({ config: '[profile a]\n[profile b]\n' });
