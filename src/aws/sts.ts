@@ -264,7 +264,7 @@ export function stsError(error: unknown, e: ErrorContext): UserError {
   ) {
     if (signer.kind === 'stored-keys') {
       return new UserError(
-        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${signer.profileName}\`, or replace it with \`aws-vault rotate ${signer.profileName}\``,
+        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${signer.profileName}\``,
         { cause: error },
       );
     }
