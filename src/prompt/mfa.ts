@@ -4,13 +4,13 @@
  * the credentials engine checks the code. No code is ever logged.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ReadStream } from 'node:tty';
 import type { Io } from '../cli/context.ts';
 import type { MfaPrompt } from '../credentials/types.ts';
 import { describeExit, runShellCommand } from '../credentials/runShellCommand.ts';
 import { UserError } from '../errors.ts';
+import { terminalPrompter } from './interactive.ts';
 
 /** Every driver name `--prompt` / `AWS_VAULT_PROMPT` accepts. */
 export const MFA_PROMPT_DRIVERS = ['terminal', 'ykman', 'osascript', 'zenity', 'kdialog'] as const;
@@ -27,6 +27,11 @@ export interface MfaPromptOptions {
   mfaProcess?: string;
   /** True for credential servers, whose child owns the terminal: `terminal` is refused. */
   avoidTerminal?: boolean;
+  /**
+   * What to suggest when a code is needed and there is no terminal; the
+   * default names `--mfa-token`, which not every command has.
+   */
+  noTerminalHint?: string;
 }
 
 /** `Enter MFA code for arn:aws:iam::123456789012:mfa/jane: ` */
@@ -144,49 +149,36 @@ function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
 
 /**
  * Asks on the controlling terminal (`/dev/tty`), never on stdin/stdout, so
- * it works when stdout is a pipe (`credential_process`, `$(...)`). The read
- * is asynchronous so a lock held meanwhile stays fresh.
+ * it works when stdout is a pipe (`credential_process`, `$(...)`). The code
+ * is read in raw mode and not echoed (the hidden reader of
+ * `prompt/interactive.ts`: Enter ends, Backspace edits, Ctrl-C cancels,
+ * Ctrl-D on an empty line ends the input). The read is asynchronous so a
+ * lock held meanwhile stays fresh.
  */
 async function terminalPrompt(
   mfaSerial: string,
-  _options: MfaPromptOptions,
+  options: MfaPromptOptions,
   profileName: string,
 ): Promise<string> {
-  let readFd: number;
-  let writeFd: number;
-  try {
-    if (process.platform === 'win32') throw new Error('no /dev/tty');
-    readFd = openSync('/dev/tty', 'r');
-    writeFd = openSync('/dev/tty', 'w');
-  } catch {
+  if (!hasControllingTerminal() && options.io.stdin.isTTY !== true) {
     throw new UserError(
-      `profile ${profileName}: an MFA code for ${mfaSerial} is needed but there is no terminal to ask on; pass --mfa-token, set mfa_process in the profile, or choose another --prompt (ykman, zenity, kdialog, osascript)`,
+      `profile ${profileName}: an MFA code for ${mfaSerial} is needed but there is no terminal to ask on; ${options.noTerminalHint ?? 'pass --mfa-token, set mfa_process in the profile, or choose another --prompt (ykman, zenity, kdialog, osascript)'}`,
     );
   }
+  const prompter = terminalPrompter({ stdin: options.io.stdin, stderr: options.io.stderr });
   try {
-    writeSync(writeFd, mfaPromptMessage(mfaSerial));
-  } finally {
-    closeSync(writeFd);
-  }
-  const input = new ReadStream(readFd);
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      let text = '';
-      input.setEncoding('utf8');
-      input.on('data', (chunk: string) => {
-        text += chunk;
-        const end = text.indexOf('\n');
-        if (end >= 0) resolve(text.slice(0, end).trim());
-      });
-      input.on('end', () =>
-        reject(new UserError(`profile ${profileName}: no MFA code entered (end of input)`)),
-      );
-      input.on('error', (error) =>
-        reject(new UserError(`profile ${profileName}: cannot read the terminal: ${error.message}`)),
-      );
+    return await prompter.secret(mfaPromptMessage(mfaSerial));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === 'interrupted') {
+      throw new UserError(`profile ${profileName}: MFA prompt cancelled`, { exitCode: 130 });
+    }
+    if (/end of file/.test(message)) {
+      throw new UserError(`profile ${profileName}: no MFA code entered (end of input)`);
+    }
+    throw new UserError(`profile ${profileName}: cannot read the MFA code: ${message}`, {
+      cause: error,
     });
-  } finally {
-    input.destroy();
   }
 }
 

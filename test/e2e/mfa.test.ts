@@ -125,6 +125,60 @@ describe('exec with MFA', () => {
       tmux('kill-server');
     }
   });
+
+  it('terminal prompt: works with stdout redirected, Backspace edits, Ctrl-C cancels', async () => {
+    const user = await mfaProfile('ttypipe');
+    const out = join(w.home.home, 'ttypipe.json');
+    const script = join(w.home.home, 'ttypipe.sh');
+    const exports = Object.entries(w.env())
+      .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`)
+      .join('\n');
+    writeFileSync(
+      script,
+      `${exports}\n'${process.execPath}' '${BIN}' export --format=json ttypipe > '${out}'\necho "first=$?"\n` +
+        `'${process.execPath}' '${BIN}' clear ttypipe >/dev/null\n` +
+        `'${process.execPath}' '${BIN}' exec ttypipe -- true\necho "second=$?"\n` +
+        `'${process.execPath}' '${BIN}' clear ttypipe >/dev/null\n` +
+        `'${process.execPath}' '${BIN}' exec ttypipe -- true\necho "third=$?"\nsleep 30\n`,
+    );
+    const socket = `aws-vault-test-${process.pid}-${Date.now()}-pipe`;
+    const tmux = (...args: string[]) =>
+      spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+    const screen = () => tmux('capture-pane', '-p', '-t', 'mfa').stdout;
+    try {
+      expect(
+        tmux('new-session', '-d', '-s', 'mfa', '-x', '160', '-y', '40', `sh ${script}`).status,
+      ).toBe(0);
+      await waitFor(() => (/Enter MFA code/.test(screen()) ? true : undefined));
+      // A wrong digit, erased with Backspace, then the code.
+      const code = totpNow(user.totpSecret as string);
+      tmux('send-keys', '-t', 'mfa', '9', 'BSpace');
+      tmux('send-keys', '-t', 'mfa', code, 'Enter');
+      const first = await waitFor(() => (screen().includes('first=') ? screen() : undefined));
+      expect(first).toContain('first=0');
+      expect(first).not.toContain(code);
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as { AccessKeyId: string };
+      expect(w.fake.describeCredentials(doc.AccessKeyId)?.mfaAuthenticated).toBe(true);
+      // Ctrl-C at the prompt: a clear "cancelled" error, exit 130, nothing cached.
+      await waitFor(() =>
+        (screen().match(/Enter MFA code/g) ?? []).length >= 2 ? true : undefined,
+      );
+      tmux('send-keys', '-t', 'mfa', '12', 'C-c');
+      const second = await waitFor(() => (screen().includes('second=') ? screen() : undefined));
+      expect(second).toMatch(/aws-vault: error: exec: profile ttypipe: MFA prompt cancelled/);
+      expect(second).toContain('second=130');
+      // Ctrl-D on an empty line ends the input.
+      await waitFor(() =>
+        (screen().match(/Enter MFA code/g) ?? []).length >= 3 ? true : undefined,
+      );
+      tmux('send-keys', '-t', 'mfa', 'C-d');
+      const third = await waitFor(() => (screen().includes('third=') ? screen() : undefined));
+      expect(third).toMatch(/no MFA code entered/);
+      expect(third).toContain('third=1');
+    } finally {
+      tmux('kill-server');
+    }
+  });
 });
 
 async function waitFor<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
