@@ -1,4 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
+import {
+  BACKEND_CHOICES,
+  findSubcommand,
+  HIDDEN_BACKENDS,
+  HIDDEN_PROMPTS,
+  normalizeArgv,
+  PROMPT_CHOICES,
+} from './cli/argv.ts';
 import { commands } from './cli/commands.ts';
 import { homeFrom, resolveGlobals, type Context, type Io } from './cli/context.ts';
 import type { Host } from './cli/host.ts';
@@ -10,8 +18,26 @@ export interface MainOptions {
   cwd?: string;
 }
 
-const BACKENDS = ['keychain', 'wincred', 'secret-service', 'file', 'pass', 'memory'];
-const PROMPTS = ['terminal', 'ykman', 'osascript', 'zenity', 'kdialog', 'pass'];
+/**
+ * `--backend`/`--prompt` list their public values in help and completion
+ * (`argChoices`) and also accept the hidden ones (`memory`, the removed `pass`).
+ */
+function choicesOption(
+  flags: string,
+  description: string,
+  shown: readonly string[],
+  hidden: readonly string[],
+) {
+  const option = new Option(flags, description).choices(shown);
+  return option.argParser((value: string) => {
+    if (shown.includes(value) || hidden.includes(value)) return value;
+    throw Object.assign(
+      // Commander puts "option '--x <name>' argument 'y' is invalid." in front.
+      new Error(`Allowed choices are ${shown.join(', ')}.`),
+      { code: 'commander.invalidArgument', exitCode: 1 },
+    );
+  });
+}
 
 /**
  * Runs aws-vault with `argv` (without node and script) and returns the exit
@@ -35,16 +61,25 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     )
     .version(__AWS_VAULT_VERSION__, '-v, --version', 'Show the version')
     .helpOption('-h, --help', 'Show help')
-    .addHelpCommand(false)
+    .helpCommand('help [command]', 'Show help for a command')
+    .configureHelp({ showGlobalOptions: true })
     .enablePositionalOptions()
     .option('--debug', 'Show debugging output (never secrets)')
     .addOption(
-      new Option('--backend <name>', 'Secret backend to use [$AWS_VAULT_BACKEND]').choices(
-        BACKENDS,
+      choicesOption(
+        '--backend <name>',
+        'Secret backend to use [$AWS_VAULT_BACKEND]',
+        BACKEND_CHOICES,
+        HIDDEN_BACKENDS,
       ),
     )
     .addOption(
-      new Option('--prompt <name>', 'Prompt driver to use [$AWS_VAULT_PROMPT]').choices(PROMPTS),
+      choicesOption(
+        '--prompt <name>',
+        'Prompt driver to use [$AWS_VAULT_PROMPT]',
+        PROMPT_CHOICES,
+        HIDDEN_PROMPTS,
+      ),
     )
     .option('--keychain <name>', 'Name of macOS keychain to use [$AWS_VAULT_KEYCHAIN_NAME]')
     .option(
@@ -75,7 +110,15 @@ Examples:
   const host: Host = {
     async run(command, fn) {
       current = command;
-      const flags = program.opts();
+      // A global flag given after the subcommand wins over one before it.
+      const flags: Record<string, unknown> = { ...program.opts() };
+      for (const option of program.options) {
+        const key = option.attributeName();
+        const value = command.getOptionValue(key);
+        if (value !== undefined && command.options.some((o) => o.long === option.long)) {
+          flags[key] = value;
+        }
+      }
       const globals = resolveGlobals(flags, env, home);
       debug = globals.debug;
       const ctx: Context = {
@@ -91,6 +134,7 @@ Examples:
     },
   };
   for (const register of commands) register(program, host);
+  addGlobalOptionsToSubcommands(program);
 
   // Commander's own messages (unknown flag, missing argument) in our format.
   const configure = (cmd: Command, name: string) => {
@@ -112,7 +156,8 @@ Examples:
       program.outputHelp();
       return 0;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    assertHelpTopic(program, argv);
+    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -138,6 +183,34 @@ Examples:
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return 1;
   }
+}
+
+/**
+ * Go's kingpin accepts global flags after the subcommand (`aws-vault list
+ * --debug`, `exec --prompt ykman P -- CMD`): each subcommand gets a hidden
+ * copy of every global option it does not define itself; `host.run` merges
+ * them. Help shows them once, under "Global Options".
+ */
+function addGlobalOptionsToSubcommands(program: Command): void {
+  const globals = program.options.filter((o) => o.long !== '--version' && o.long !== '--help');
+  for (const cmd of program.commands) {
+    for (const global of globals) {
+      if (cmd.options.some((o) => o.long === global.long)) continue;
+      const copy = new Option(global.flags, global.description).hideHelp();
+      if (global.argChoices) copy.choices(global.argChoices);
+      if (global.parseArg) copy.argParser(global.parseArg);
+      cmd.addOption(copy);
+    }
+  }
+}
+
+/** `aws-vault help NOPE` is an error, as in Go, not the program's help. */
+function assertHelpTopic(program: Command, argv: string[]): void {
+  const at = findSubcommand(argv);
+  const topic = argv[at + 1];
+  if (at < 0 || argv[at] !== 'help' || topic === undefined) return;
+  if (program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))) return;
+  throw new UsageError(`help: unknown command '${topic}'`);
 }
 
 function usageLine(cmd: Command): string {

@@ -3,18 +3,46 @@
  * times a minute (`exec P -- CMD`, `export P`, `credential_process`): plain
  * invocations are parsed here, without loading commander or the other
  * commands, and with the standard streams created only if something is
- * printed. Anything this parser does not fully understand (global flags,
- * `--debug`, servers, `--help`, an option it does not know) returns
- * undefined and takes the normal path through `main`, so behaviour and
- * messages stay those of the full CLI.
+ * printed; `--version` is answered here too. Anything this parser does not
+ * fully understand (`--debug`, servers, `--help`, an option it does not
+ * know, a value it would have to reject) returns undefined and takes the
+ * normal path through `main`, so behaviour and messages stay those of the
+ * full CLI.
  */
 import type { Context, Io } from './context.ts';
 import { homeFrom, resolveGlobals } from './context.ts';
 import { UserError } from '../errors.ts';
+import {
+  BACKEND_CHOICES,
+  EXEC_VALUE_OPTIONS,
+  findSubcommand,
+  GLOBAL_VALUE_OPTIONS,
+  HIDDEN_BACKENDS,
+  isOptionToken,
+  optionWidth,
+  PROMPT_CHOICES,
+  splitExecArgs,
+} from './argv.ts';
 import type { CredentialFlags } from './credentialsForCommand.ts';
 import type { ExportFormat } from './export.ts';
 
 const FORMATS = new Set(['env', 'export-env', 'json', 'ini']);
+
+/** Global value flags and the key `resolveGlobals` reads each under. */
+const GLOBAL_KEYS: Record<string, string> = {
+  '--backend': 'backend',
+  '--prompt': 'prompt',
+  '--keychain': 'keychain',
+  '--secret-service-collection': 'secretServiceCollection',
+  '--pass-dir': 'passDir',
+  '--pass-cmd': 'passCmd',
+  '--pass-prefix': 'passPrefix',
+  '--file-dir': 'fileDir',
+};
+
+function globalKey(flag: string): string | undefined {
+  return Object.hasOwn(GLOBAL_KEYS, flag) ? GLOBAL_KEYS[flag] : undefined;
+}
 
 /** What the fast path understood of argv, or undefined to use the full CLI. */
 export interface FastInvocation {
@@ -24,36 +52,67 @@ export interface FastInvocation {
   format: ExportFormat;
   /** exec: the command and its arguments. */
   args: string[];
+  /** Global flags given on the command line, keyed as `resolveGlobals` reads them. */
+  globals: Record<string, string>;
 }
 
-/** Parses the simple forms of `exec` and `export`; undefined for anything else. */
+/**
+ * Parses the simple forms of `exec` and `export`, with global flags before
+ * or after the subcommand and exec's flags before or after the profile
+ * (the same split as the full CLI, from `argv.ts`); undefined for anything
+ * else.
+ */
 export function parseFastInvocation(argv: string[]): FastInvocation | undefined {
-  const [command, ...rest] = argv;
+  const at = findSubcommand(argv);
+  const command = argv[at];
   if (command !== 'exec' && command !== 'export') return undefined;
+  const rest = argv.slice(at + 1);
+  const tokens = argv.slice(0, at);
+  let profile: string | undefined;
+  let args: string[] = [];
+  if (command === 'exec') {
+    const split = splitExecArgs(rest);
+    tokens.push(...split.options);
+    profile = split.profile;
+    args = split.command;
+  } else {
+    // export reads options anywhere, as commander does, and one operand.
+    const valueOptions = [...GLOBAL_VALUE_OPTIONS, ...EXEC_VALUE_OPTIONS, '--format'];
+    const operands: string[] = [];
+    for (let i = 0; i < rest.length; i++) {
+      const token = rest[i] as string;
+      if (token === '--') {
+        operands.push(...rest.slice(i + 1));
+        break;
+      }
+      if (!isOptionToken(token)) {
+        operands.push(token);
+        continue;
+      }
+      const width = optionWidth(rest, i, valueOptions);
+      tokens.push(...rest.slice(i, i + width));
+      i += width - 1;
+    }
+    if (operands.length !== 1) return undefined;
+    profile = operands[0];
+  }
+  if (profile === undefined || profile.trim() === '' || profile.startsWith('-')) return undefined;
+
   const flags: CredentialFlags = {};
-  let format: string = 'env';
-  let i = 0;
-  const valueOf = (token: string, name: string): string | undefined => {
-    if (token.startsWith(`${name}=`)) return token.slice(name.length + 1);
-    const next = rest[i + 1];
-    if (token !== name || next === undefined) return undefined;
-    i += 1;
-    return next;
-  };
-  for (; i < rest.length; i++) {
-    const token = rest[i] as string;
-    if (!token.startsWith('-') || token === '-') break;
-    if (token === '-n' || token === '--no-session') {
+  const globals: Record<string, string> = {};
+  let format = 'env';
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as string;
+    const eq = token.startsWith('--') ? token.indexOf('=') : -1;
+    const name = eq > 0 ? token.slice(0, eq) : token;
+    if (name === '-n' || name === '--no-session') {
+      if (eq > 0) return undefined;
       flags.noSession = true;
       continue;
     }
-    const name = token.startsWith('--') ? token.split('=')[0] : token;
-    const value =
-      name === '-d' || name === '--duration'
-        ? valueOf(token, name)
-        : name === '--region' || name === '-t' || name === '--mfa-token' || name === '--format'
-          ? valueOf(token, name)
-          : undefined;
+    // Everything else understood here takes a value; clusters (`-nd`),
+    // attached short values (`-d2h`) and unknown flags go to the full CLI.
+    const value = eq > 0 ? token.slice(eq + 1) : tokens[++i];
     if (value === undefined || value === '') return undefined;
     if (name === '-d' || name === '--duration') {
       // Odd forms (fractions, bad values) get the full CLI's parsing and messages.
@@ -64,14 +123,16 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
     } else if (name === '--region') flags.region = value;
     else if (name === '-t' || name === '--mfa-token') flags.mfaToken = value;
     else if (command === 'export' && name === '--format' && FORMATS.has(value)) format = value;
-    else return undefined;
+    else if (name === '--backend' && [...BACKEND_CHOICES, ...HIDDEN_BACKENDS].includes(value)) {
+      globals.backend = value;
+    } else if (name === '--prompt' && PROMPT_CHOICES.includes(value)) globals.prompt = value;
+    else {
+      const key = name === '--backend' || name === '--prompt' ? undefined : globalKey(name);
+      if (key === undefined) return undefined;
+      globals[key] = value;
+    }
   }
-  const profile = rest[i];
-  if (profile === undefined || profile.trim() === '' || profile.startsWith('-')) return undefined;
-  let args = rest.slice(i + 1);
-  if (command === 'export' && args.length > 0) return undefined;
-  if (args[0] === '--') args = args.slice(1);
-  return { command, profile, flags, format: format as ExportFormat, args };
+  return { command, profile, flags, format: format as ExportFormat, args, globals };
 }
 
 /** Standard streams created on first use: most fast runs never print. */
@@ -97,13 +158,17 @@ export async function fastMain(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number | undefined> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${__AWS_VAULT_VERSION__}\n`);
+    return 0;
+  }
   if (process.platform === 'win32') return undefined;
   // The nested-session refusal, like every error path, is left to the full CLI.
   if (env.AWS_VAULT !== undefined && env.AWS_VAULT !== '') return undefined;
   const invocation = parseFastInvocation(argv);
   if (!invocation) return undefined;
   const home = homeFrom(env);
-  const globals = resolveGlobals({}, env, home);
+  const globals = resolveGlobals(invocation.globals, env, home);
   const ctx: Context = {
     env,
     io: lazyIo(),

@@ -3,6 +3,9 @@
 // before `--`) and appear in its USAGE.md. These pin real incompatibilities
 // found while trying the product as a user; they fail until they are fixed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './_runCli.ts';
 import { parseEnvLines, startExecWorld, type ExecWorld } from './_exec.ts';
 
 const CONFIG = `[profile p]
@@ -54,5 +57,107 @@ describe('ux: Go aws-vault command lines', () => {
     const result = await w.run(args);
     expect(result.stderr).not.toMatch(/unknown option/);
     expect(result.exitCode).toBe(0);
+  });
+
+  it('exec PROFILE --region R -- CMD and exec PROFILE --debug -- CMD', async () => {
+    const region = await w.run([
+      'exec',
+      'p',
+      '--region',
+      'eu-north-1',
+      '--',
+      'printenv',
+      'AWS_REGION',
+    ]);
+    expect(region.stderr).toBe('');
+    expect(region.stdout).toBe('eu-north-1\n');
+    const debug = await w.run(['exec', 'p', '--debug', '--', 'true']);
+    expect(debug.exitCode).toBe(0);
+    expect(debug.stderr).toMatch(/^\[debug\] /m);
+    // Without `--`, the first word starts the command; what follows is the command's.
+    const verbatim = await w.run(['exec', 'p', '-n', 'sh', '-c', 'echo "$1"', 'sh', '--region']);
+    expect(verbatim.stdout).toBe('--region\n');
+    expect(parseEnvLines((await w.run(['exec', 'p', '-n', 'env'])).stdout).AWS_SESSION_TOKEN).toBe(
+      undefined,
+    );
+  });
+
+  it('add --backend file PROFILE --env (global flag after the subcommand)', async () => {
+    const keys = w.fake.createUser('ux-add');
+    const result = await w.run(['add', '--backend', 'file', 'q', '--env', '--no-add-config'], {
+      env: w.env({
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      }),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const list = await w.run([
+      'list',
+      '--credentials',
+      '--file-dir',
+      w.env().AWS_VAULT_FILE_DIR as string,
+    ]);
+    expect(list.stdout.split('\n')).toContain('q');
+  });
+
+  it('a global flag after the subcommand wins over the same flag before it', async () => {
+    // memory (hidden, empty) before, file after: the file store's keys are listed.
+    const after = await w.run([
+      '--backend',
+      'memory',
+      'list',
+      '--credentials',
+      '--backend',
+      'file',
+    ]);
+    expect(after.stdout.split('\n')).toContain('p');
+    const before = await w.run([
+      '--backend',
+      'file',
+      'list',
+      '--credentials',
+      '--backend',
+      'memory',
+    ]);
+    expect(before.exitCode).toBe(0);
+    expect(before.stdout).toBe('');
+  });
+
+  it('help [COMMAND] works like COMMAND --help (kingpin)', async () => {
+    const help = await w.run(['help', 'exec']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toBe((await w.run(['exec', '--help'])).stdout);
+    expect(help.stdout).toMatch(/^Usage: aws-vault exec \[options\] <profile> \[cmd\.\.\.\]/);
+    expect((await w.run(['help'])).stdout).toBe((await w.run(['--help'])).stdout);
+    const unknown = await w.run(['help', 'nope']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toBe("aws-vault: error: help: unknown command 'nope'\n");
+  });
+
+  it('help and completion hide the test-only memory backend and the removed pass prompt', async () => {
+    const help = await w.run(['--help']);
+    expect(help.stdout).toContain('"secret-service"');
+    expect(help.stdout).not.toContain('memory');
+    expect(help.stdout).not.toMatch(/"kdialog", "pass"/);
+    const bash = await w.run(['completion', 'bash']);
+    expect(bash.stdout).toContain('compgen -W "keychain wincred secret-service file pass"');
+    expect(bash.stdout).toContain('compgen -W "terminal ykman osascript zenity kdialog"');
+    // Still accepted: tests use memory; pass gets the Go removal message when MFA is asked for.
+    expect((await w.run(['--backend', 'memory', 'list'])).exitCode).toBe(0);
+    const bad = await w.run(['list', '--backend', 'nope']);
+    expect(bad.stderr).toMatch(
+      /argument 'nope' is invalid\. Allowed choices are keychain, wincred, secret-service, file, pass\.\n/,
+    );
+  });
+
+  it('--version is answered by the fast path, without loading the full CLI', () => {
+    const script = `const { fastMain } = await import(${JSON.stringify(join(ROOT, 'dist', 'fast.js'))});
+      const code = await fastMain(['--version']);
+      process.stdout.write('code=' + code);`;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(out.stdout).toMatch(/^\d+\.\d+\.\d+.*\ncode=0$/);
   });
 });

@@ -11,6 +11,7 @@ describe('parseFastInvocation', () => {
       flags: {},
       format: 'env',
       args: ['aws', 's3', 'ls', '--region', 'x'],
+      globals: {},
     });
     expect(
       parseFastInvocation(['exec', '-d', '2h', '-n', '--region=eu-west-1', 'p', 'env']),
@@ -26,10 +27,65 @@ describe('parseFastInvocation', () => {
     expect(parseFastInvocation(['exec', 'p'])).toMatchObject({ args: [] });
   });
 
+  // Go (kingpin) reads these as aws-vault's flags; the full CLI does too (argv.ts).
+  it('reads exec flags between the profile and `--` as aws-vault flags', () => {
+    expect(
+      parseFastInvocation(['exec', 'p', '--no-session', '-d', '2h', '--region', 'r', '--', 'env']),
+    ).toMatchObject({
+      profile: 'p',
+      flags: { noSession: true, duration: 7200, region: 'r' },
+      args: ['env'],
+    });
+    // Without `--`, options before the first word are aws-vault's, the rest the command's.
+    expect(
+      parseFastInvocation(['exec', 'p', '-n', 'aws', 's3', 'ls', '--recursive']),
+    ).toMatchObject({ flags: { noSession: true }, args: ['aws', 's3', 'ls', '--recursive'] });
+    expect(parseFastInvocation(['exec', 'p', 'sh', '-c', 'x', '--', '-n'])).toMatchObject({
+      flags: {},
+      args: ['sh', '-c', 'x', '--', '-n'],
+    });
+    expect(parseFastInvocation(['export', 'p', '--no-session', '--format=json'])).toMatchObject({
+      profile: 'p',
+      format: 'json',
+      flags: { noSession: true },
+    });
+  });
+
+  it('accepts global flags before and after the subcommand', () => {
+    expect(
+      parseFastInvocation([
+        '--backend',
+        'file',
+        'exec',
+        '--prompt',
+        'ykman',
+        'p',
+        '--file-dir=/d',
+        '--',
+        'aws',
+      ]),
+    ).toMatchObject({
+      profile: 'p',
+      globals: { backend: 'file', prompt: 'ykman', fileDir: '/d' },
+      args: ['aws'],
+    });
+    expect(parseFastInvocation(['export', 'p', '--backend', 'memory'])).toMatchObject({
+      profile: 'p',
+      globals: { backend: 'memory' },
+    });
+  });
+
   it('leaves everything else to the full CLI', () => {
     for (const argv of [
       ['--debug', 'exec', 'p'],
       ['exec', '--debug', 'p'],
+      ['exec', 'p', '--debug', '--', 'true'],
+      ['exec', '--backend', 'nope', 'p'],
+      ['exec', '--prompt', 'pass', 'p'],
+      ['exec', '-nd', '2h', 'p'],
+      ['exec', '--keychain', 'p'],
+      ['--__proto__', 'x', 'exec', 'p'],
+      ['exec', '--__proto__', 'x', 'p'],
       ['exec', '--server', 'p', '--', 'true'],
       ['exec', '-j', 'p'],
       ['exec', '--help'],
@@ -38,6 +94,7 @@ describe('parseFastInvocation', () => {
       ['exec', '--duration'],
       ['export', '--format=yaml', 'p'],
       ['export', 'p', 'extra'],
+      ['export', 'p', '--', 'extra'],
       ['exec', '--format=json', 'p'],
       ['list'],
       [],
@@ -61,6 +118,21 @@ describe('buildChildEnv', () => {
       AWS_ACCESS_KEY_ID: 'AKIA1',
       AWS_SECRET_ACCESS_KEY: 's',
     });
+  });
+
+  it('withholds AWS_VAULT_FILE_PASSPHRASE from the child (it would reach CI logs through env)', () => {
+    const creds = { credentials: { accessKeyId: 'AKIA1', secretAccessKey: 's' } };
+    const server = { server: { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:1/' } };
+    for (const from of [creds, server]) {
+      const env = buildChildEnv(
+        { AWS_VAULT_FILE_PASSPHRASE: 'pw', HOME: '/h' },
+        'p',
+        undefined,
+        from,
+      );
+      expect(env).not.toHaveProperty('AWS_VAULT_FILE_PASSPHRASE');
+      expect(env.HOME).toBe('/h');
+    }
   });
 
   it('gives server variables and no keys with a server', () => {
