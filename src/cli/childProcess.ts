@@ -7,7 +7,8 @@ import { UserError } from '../errors.ts';
  * Finds `command` the way a shell does: a name with a slash is a path
  * (relative to `cwd`), anything else is looked up in `PATH`. Returns the
  * absolute path, or throws a {@link UserError} with exit code 127 (not found)
- * or 126 (found, not executable), as shells do.
+ * or 126 (found, not executable: a file without the x bit, or a path that
+ * names a directory), as shells do. PATH lookup skips directories, as bash does.
  */
 export function resolveCommand(command: string, path: string | undefined, cwd: string): string {
   if (command === '') throw new UserError('no command given', { exitCode: 127 });
@@ -18,13 +19,16 @@ export function resolveCommand(command: string, path: string | undefined, cwd: s
         .split(delimiter)
         .map((dir) => join(dir === '' ? cwd : resolve(cwd, dir), command));
   for (const candidate of candidates) {
-    let isFile: boolean;
+    let stats;
     try {
-      isFile = statSync(candidate).isFile();
+      stats = statSync(candidate);
     } catch {
       continue;
     }
-    if (!isFile) continue;
+    if (stats.isDirectory() && command.includes('/')) {
+      throw new UserError(`${command}: is a directory`, { exitCode: 126 });
+    }
+    if (!stats.isFile()) continue;
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

@@ -42,8 +42,15 @@ export const UNSET_VARIABLES = [
 ];
 
 /**
+ * Secrets of aws-vault itself that the child never needs: a passphrase in
+ * the child's environment ends up in CI logs through `env` or a crash dump.
+ * A nested aws-vault is refused anyway (AWS_VAULT is set), so nothing breaks.
+ */
+export const WITHHELD_VARIABLES = ['AWS_VAULT_FILE_PASSPHRASE'];
+
+/**
  * The child's environment: `base` without the variables that would point an
- * SDK elsewhere, plus `AWS_VAULT`, the region when known, and either the
+ * SDK elsewhere or that hold aws-vault's own secrets, plus `AWS_VAULT`, the region when known, and either the
  * credentials or the credential server's variables.
  */
 export function buildChildEnv(
@@ -53,7 +60,7 @@ export function buildChildEnv(
   from: { credentials: Credentials } | { server: Record<string, string> },
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
-  for (const name of UNSET_VARIABLES) delete env[name];
+  for (const name of [...UNSET_VARIABLES, ...WITHHELD_VARIABLES]) delete env[name];
   env.AWS_VAULT = profile;
   if (region) {
     env.AWS_REGION = region;
@@ -99,6 +106,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   const server = input.ec2Server ? 'ec2' : input.ecsServer ? 'ecs' : undefined;
   const [commandName, ...args] =
     input.command.length > 0 ? input.command : [ctx.env.SHELL || '/bin/sh'];
+  const hint = helpMessages(input, ctx);
 
   // Resolved before any credentials are fetched: a typo costs no MFA code.
   const file = input.json ? '' : resolveCommand(commandName as string, ctx.env.PATH, ctx.cwd);
@@ -122,6 +130,11 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
           'Specify a different prompt driver (--prompt=ykman|zenity|kdialog|osascript) or set mfa_process',
       );
     }
+    hint(
+      server === 'ecs'
+        ? "Starting a local ECS credential server; your app's AWS sdk must support AWS_CONTAINER_CREDENTIALS_FULL_URI."
+        : `Warning: Starting a local EC2 credential server on ${input.ec2ServerAddress ?? '169.254.169.254:80'}; AWS credentials will be accessible to any process while it is running`,
+    );
     const servers = await import('../server/index.ts');
     const options = {
       provider,
@@ -137,6 +150,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
         : await servers.startEc2Server({ ...options, address: input.ec2ServerAddress });
     ctx.debug(`exec: ${server} server started; child gets ${Object.keys(running.env).join(', ')}`);
     const env = buildChildEnv(ctx.env, input.profile, profile.region, { server: running.env });
+    hint(subshellMessage(input, commandName as string));
     try {
       ctx.debug(`exec: starting child ${file}`);
       return await runChild(file, [commandName as string, ...args], env, ctx.debug);
@@ -152,12 +166,40 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
       `AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY${credentials.sessionToken ? ', AWS_SESSION_TOKEN, AWS_SECURITY_TOKEN' : ''}` +
       `${credentials.expiration ? ', AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION' : ''}`,
   );
+  hint(subshellMessage(input, commandName as string));
   if (process.platform !== 'win32' && isDirectlyExecutable(file)) {
     ctx.debug(`exec: replacing aws-vault with ${file}`);
     replaceProcess(file, [commandName as string, ...args], env);
   }
   ctx.debug(`exec: starting child ${file}`);
   return runChild(file, [commandName as string, ...args], env, ctx.debug);
+}
+
+/** Go's line when `exec PROFILE` starts a shell; empty when a command was given. */
+function subshellMessage(input: ExecInput, shell: string): string {
+  return input.command.length > 0
+    ? ''
+    : `Starting subshell ${shell}, use \`exit\` to exit the subshell`;
+}
+
+/**
+ * The hints the Go aws-vault prints when `exec PROFILE` starts an
+ * interactive shell (stdout a terminal, no `--debug`, and
+ * `AWS_VAULT_DISABLE_HELP_MESSAGE` unset or `0`); otherwise they are
+ * `--debug` lines. They go to stderr, never into the shell's output.
+ */
+function helpMessages(input: ExecInput, ctx: Context): (message: string) => void {
+  const disabled = ctx.env.AWS_VAULT_DISABLE_HELP_MESSAGE;
+  const show =
+    input.command.length === 0 &&
+    !ctx.globals.debug &&
+    (disabled === undefined || disabled === '' || disabled === '0') &&
+    ctx.io.stdout.isTTY === true;
+  return (message) => {
+    if (message === '') return;
+    if (show) ctx.io.stderr.write(`${message}\n`);
+    else ctx.debug(`exec: ${message}`);
+  };
 }
 
 export const registerExec: RegisterCommand = (program: Command, host) => {
@@ -187,7 +229,6 @@ export const registerExec: RegisterCommand = (program: Command, host) => {
       'Run the EC2 metadata server on this loopback address instead of 169.254.169.254:80 (implies --ec2-server)',
     )
     .option('--lazy', 'When using --ecs-server, lazily fetch credentials')
-    .addOption(cmd.createOption('--debug').hideHelp())
     .addHelpText(
       'after',
       `
@@ -197,11 +238,10 @@ Examples:
   $ aws-vault exec --server prod -- ./job     # serve refreshed credentials for a long job`,
     )
     .action(async (profile: string, command: string[], opts: Record<string, unknown>) => {
-      if (opts.debug === true) program.setOptionValue('debug', true);
       const address = typeof opts.ec2ServerAddress === 'string' ? opts.ec2ServerAddress : undefined;
       const input: ExecInput = {
         profile,
-        // passThroughOptions keeps the `--` that ends aws-vault's own flags.
+        // main's normalizeArgv puts `--` after the profile; passThroughOptions keeps it.
         command: command[0] === '--' ? command.slice(1) : command,
         flags: credentialFlagsFrom(opts),
         ecsServer: opts.server === true || opts.ecsServer === true,

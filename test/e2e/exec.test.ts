@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { hasSecretService, runCli } from './_runCli.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, hasSecretService, runCli } from './_runCli.ts';
 import { parseEnvLines, RFC3339, startExecWorld, type ExecWorld } from './_exec.ts';
 
 const CONFIG = `[profile plain]
@@ -185,6 +189,80 @@ describe('exec', () => {
       'exit 3',
     ]);
     expect(three.exitCode).toBe(3);
+  });
+
+  it('a directory or a non-executable file is exit 126 with the shell wording, a missing command 127', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-vault-exec-'));
+    try {
+      const plainFile = join(dir, 'notes.txt');
+      writeFileSync(plainFile, 'echo hi\n');
+      chmodSync(plainFile, 0o644);
+      const directory = await w.run(['exec', 'plain', '--', dir]);
+      expect(directory.exitCode).toBe(126);
+      expect(directory.stderr).toBe(`aws-vault: error: exec: ${dir}: is a directory\n`);
+      const file = await w.run(['exec', 'plain', '--', plainFile]);
+      expect(file.exitCode).toBe(126);
+      expect(file.stderr).toBe(`aws-vault: error: exec: ${plainFile}: permission denied\n`);
+      // PATH lookup skips directories, as bash does: `tmp` is not found even with / on PATH.
+      const inPath = await w.run(['exec', 'plain', '--', 'tmp'], {
+        env: w.env({ PATH: `/:${w.env().PATH ?? ''}` }),
+      });
+      expect(inPath.exitCode).toBe(127);
+      expect(inPath.stderr).toBe('aws-vault: error: exec: tmp: command not found\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not pass AWS_VAULT_FILE_PASSPHRASE to the command (with or without a server)', async () => {
+    const env = w.env();
+    expect(env.AWS_VAULT_FILE_PASSPHRASE).toBeTruthy();
+    for (const args of [
+      ['exec', 'plain', '--', 'env'],
+      ['exec', '--ecs-server', 'plain', '--', 'env'],
+    ]) {
+      const result = await w.run(args);
+      expect(result.exitCode).toBe(0);
+      const childEnv = parseEnvLines(result.stdout);
+      expect(childEnv.AWS_VAULT).toBe('plain');
+      expect(childEnv).not.toHaveProperty('AWS_VAULT_FILE_PASSPHRASE');
+      expect(result.stdout).not.toContain(env.AWS_VAULT_FILE_PASSPHRASE);
+    }
+  });
+
+  it("prints Go's subshell hint on a terminal, unless AWS_VAULT_DISABLE_HELP_MESSAGE is set", async () => {
+    // `script` gives aws-vault a terminal; the "shell" is /bin/true, which exits at once.
+    const onTty = (extra: NodeJS.ProcessEnv, args = 'exec plain') =>
+      new Promise<{ code: number | null; out: string }>((resolvePromise) => {
+        // script runs its command with $SHELL, so aws-vault's SHELL is set inside.
+        const child = spawn(
+          'script',
+          ['-qec', `SHELL=/bin/true "${process.execPath}" "${BIN}" ${args}`, '/dev/null'],
+          { env: w.env({ SHELL: '/bin/sh', ...extra }), stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolvePromise({ code, out });
+        });
+      });
+    const hint = 'Starting subshell /bin/true, use `exit` to exit the subshell\r\n';
+    expect(await onTty({})).toEqual({ code: 0, out: hint });
+    expect(await onTty({ AWS_VAULT_DISABLE_HELP_MESSAGE: '1' })).toEqual({ code: 0, out: '' });
+    // A command given: no hint.
+    expect(await onTty({}, 'exec plain -- true')).toEqual({ code: 0, out: '' });
+    expect((await onTty({}, 'exec --ecs-server plain')).out).toBe(
+      "Starting a local ECS credential server; your app's AWS sdk must support AWS_CONTAINER_CREDENTIALS_FULL_URI.\r\n" +
+        hint,
+    );
+  });
+
+  it('prints no subshell hint without a terminal', async () => {
+    const result = await w.run(['exec', 'plain'], { env: w.env({ SHELL: '/bin/true' }) });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe('');
   });
 
   it('refuses to run inside an aws-vault subshell', async () => {
