@@ -64,7 +64,10 @@ export function specFromProgram(program: Command): CompletionSpec {
       .filter((c) => !(c as unknown as { _hidden?: boolean })._hidden)
       .map((c) => ({
         names: [c.name(), ...c.aliases()],
-        flags: [...longFlags(c), '--help'].filter(unique),
+        // Global flags are accepted after the subcommand too, but complete only before it.
+        flags: [...longFlags(c).filter((f) => !longFlags(program).includes(f)), '--help'].filter(
+          unique,
+        ),
         takesProfile: PROFILE_COMMANDS.includes(c.name()),
       })),
   };
