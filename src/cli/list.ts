@@ -253,9 +253,16 @@ Examples:
             return (await vault.credentials.get(name))?.addedAt;
           } catch (error) {
             if (error instanceof Error && error.name === 'WrongPassphraseError') throw error;
-            // The age is an extra: an entry that is not aws-vault credentials
-            // (or that another process removed meanwhile) is still listed,
-            // without one, as the Go aws-vault lists it without reading it.
+            // The age is an extra: an entry whose content is not aws-vault
+            // credentials (another program's item under the same service, or
+            // one removed meanwhile) is still listed, without one, as the Go
+            // aws-vault lists it without reading it. When the store itself
+            // cannot be read (no passphrase, locked keyring), that is the error.
+            try {
+              await vault.backend.get(name);
+            } catch {
+              throw error;
+            }
             ctx.debug(`list: no key age for ${name}: ${errorText(error)}`);
             return undefined;
           }
