@@ -82,9 +82,19 @@ export function loginUrl(federation: string, destination: string, signinToken: s
 export class SigninTokenError extends Error {
   override name = 'SigninTokenError';
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
-    super(message, options);
+  /** True when nothing answered at the endpoint (DNS, refused, timed out). */
+  readonly unreachable: boolean;
+  /** What the endpoint said, as one line of text (a JSON `message`, tags stripped), if anything. */
+  readonly detail: string | undefined;
+  constructor(
+    message: string,
+    status?: number,
+    options?: { cause?: unknown; unreachable?: boolean; detail?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
+    this.unreachable = options?.unreachable === true;
+    this.detail = options?.detail;
   }
 }
 
@@ -125,6 +135,11 @@ export async function requestSigninToken(request: SigninTokenRequest): Promise<s
     }),
   );
   const endpoint = request.federationUrl;
+  if (!URL.canParse(endpoint)) {
+    throw new SigninTokenError(
+      `the AWS sign-in federation endpoint "${endpoint}" is not a URL; check AWS_ENDPOINT_URL_SIGNIN`,
+    );
+  }
   let response: Response;
   try {
     response = await fetch(`${endpoint}?${params.toString()}`, {
@@ -134,16 +149,20 @@ export async function requestSigninToken(request: SigninTokenRequest): Promise<s
       headers: { accept: 'application/json' },
     });
   } catch (error) {
-    const reason = error instanceof Error ? describeFetchFailure(error) : String(error);
-    throw new SigninTokenError(`cannot reach the federation endpoint ${endpoint}: ${reason}`);
+    throw new SigninTokenError(
+      `cannot reach the AWS sign-in federation endpoint at ${endpoint}: ${describeFetchFailure(error)}; check your network, proxy and endpoint settings (AWS_ENDPOINT_URL_SIGNIN)`,
+      undefined,
+      { cause: error, unreachable: true },
+    );
   }
   const body = await response.text();
   if (!response.ok) {
-    // The body of an error is a short HTML/text message; it never echoes the session.
-    const detail = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+    // The body never echoes the session; only a short human message is kept.
+    const detail = errorDetail(body);
     throw new SigninTokenError(
-      `the federation endpoint ${endpoint} refused the sign-in token request (HTTP ${response.status}${detail ? `: ${detail}` : ''})`,
+      `the AWS sign-in federation endpoint at ${endpoint} refused the sign-in token request (HTTP ${response.status}${detail ? `: ${detail}` : ''})`,
       response.status,
+      detail !== undefined ? { detail } : {},
     );
   }
   let token: unknown;
@@ -161,8 +180,64 @@ export async function requestSigninToken(request: SigninTokenRequest): Promise<s
   return token;
 }
 
-function describeFetchFailure(error: Error): string {
-  if (error.name === 'TimeoutError') return 'timed out';
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? error.message;
+/** Node network error codes, in the words the STS errors use. */
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate is not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate is not trusted',
+};
+
+/** Why fetch failed, in plain words (`host not found`), from the error or its causes. */
+export function describeFetchFailure(error: unknown): string {
+  let code: string | undefined;
+  let message: string | undefined;
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    if (typeof e !== 'object') break;
+    const record = e as {
+      name?: unknown;
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+    };
+    if (record.name === 'TimeoutError' || record.name === 'AbortError') return 'timed out';
+    if (typeof record.code === 'string') {
+      const known = NETWORK_ERRORS[record.code];
+      if (known !== undefined) return known;
+      code ??= record.code;
+    }
+    // fetch's own "fetch failed" says less than its cause ("bad port", "getaddrinfo ...").
+    if (typeof record.message === 'string' && record.message !== '') message = record.message;
+    e = Array.isArray(record.errors) && record.errors.length > 0 ? record.errors[0] : record.cause;
+  }
+  // A message may quote the request URL, whose query holds the session: cut it at '?'.
+  return (code ?? message ?? String(error)).replace(/\?\S*/g, '');
+}
+
+/**
+ * One line of what an error body says: the `message` of a JSON body
+ * (`{"error":"InvalidRequest","message":"..."}`), or text with HTML tags
+ * removed; undefined when nothing readable is left.
+ */
+export function errorDetail(body: string): string | undefined {
+  let text: string;
+  try {
+    const json = JSON.parse(body) as { message?: unknown; Message?: unknown; error?: unknown };
+    const message = json.message ?? json.Message ?? json.error;
+    text = typeof message === 'string' ? message : '';
+  } catch {
+    text = body.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+  }
+  const line = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return line === '' ? undefined : line;
 }

@@ -43,11 +43,32 @@ interface ConsoleCredentials {
  * its command line.
  */
 export async function loginCommand(input: LoginInput, ctx: Context): Promise<number> {
+  if (input.profile !== undefined) return loginWith(input, ctx);
+  try {
+    return await loginWith(input, ctx);
+  } catch (error) {
+    // The engine's messages name the pseudo-profile; say where the keys came from instead.
+    if (error instanceof UserError && error.message.startsWith(`profile ${ENVIRONMENT}: `)) {
+      throw new UserError(
+        `${FROM_ENVIRONMENT}: ${error.message.slice(`profile ${ENVIRONMENT}: `.length)}`,
+        { cause: error.cause, exitCode: error.exitCode },
+      );
+    }
+    throw error;
+  }
+}
+
+/** The name `login` without a profile resolves under, and how messages call it. */
+const ENVIRONMENT = 'environment';
+const FROM_ENVIRONMENT = 'credentials from the environment';
+
+async function loginWith(input: LoginInput, ctx: Context): Promise<number> {
   const duration = input.flags.duration;
-  const { credentials, isRole, profile } =
-    input.profile === undefined
-      ? await credentialsFromEnvironment(ctx, input.flags)
-      : await credentialsFromProfile(ctx, input.profile, input.flags);
+  const fromEnvironment = input.profile === undefined;
+  const { credentials, isRole, profile } = fromEnvironment
+    ? await credentialsFromEnvironment(ctx, input.flags)
+    : await credentialsFromProfile(ctx, input.profile as string, input.flags);
+  const who = fromEnvironment ? FROM_ENVIRONMENT : `profile ${profile.name}`;
 
   let sessionDuration: number | undefined;
   if (isRole && duration !== undefined) {
@@ -65,7 +86,7 @@ export async function loginCommand(input: LoginInput, ctx: Context): Promise<num
   const { resolveEndpoint } = await import('../config/endpoints.ts');
   const federation = signin.federationUrl(partition, resolveEndpoint(profile, 'signin', ctx.env));
   ctx.debug(
-    `profile ${profile.name}: requesting a sign-in token from ${federation}` +
+    `${who}: requesting a sign-in token from ${federation}` +
       (credentials.expiration
         ? ` for credentials expiring ${credentials.expiration.toISOString()}`
         : ''),
@@ -78,16 +99,11 @@ export async function loginCommand(input: LoginInput, ctx: Context): Promise<num
       ...(sessionDuration !== undefined ? { sessionDuration } : {}),
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const hint =
-      (error as { status?: number }).status === 400 && !isRole
-        ? '; console sign-in accepts only role or federated credentials'
-        : '';
-    throw new UserError(`profile ${profile.name}: ${message}${hint}`, { cause: error });
+    throw signinFailure(error, { who, fromEnvironment, isRole, env: ctx.env });
   }
   const destination = signin.consoleDestination(partition, region, input.path);
   const url = signin.loginUrl(federation, destination, token);
-  ctx.debug(`profile ${profile.name}: console destination ${destination}`);
+  ctx.debug(`${who}: console destination ${destination}`);
 
   if (input.stdout) {
     ctx.io.stdout.write(`${url}\n`);
@@ -95,6 +111,50 @@ export async function loginCommand(input: LoginInput, ctx: Context): Promise<num
   }
   await openSecretUrl(url, ctx);
   return 0;
+}
+
+/**
+ * A federation endpoint failure as a message that says what to do: an
+ * unreachable endpoint in STS's words (and that `AWS_ENDPOINT_URL` does not
+ * cover it), refused session credentials from the environment explained
+ * (GetSessionToken sessions cannot sign in to the console).
+ */
+export function signinFailure(
+  error: unknown,
+  c: { who: string; fromEnvironment: boolean; isRole: boolean; env: NodeJS.ProcessEnv },
+): UserError {
+  const message = error instanceof Error ? error.message : String(error);
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    status?: number;
+    unreachable?: boolean;
+  };
+  if (e.unreachable === true) {
+    const general = c.env.AWS_ENDPOINT_URL;
+    const hint =
+      general && !c.env.AWS_ENDPOINT_URL_SIGNIN
+        ? `; AWS_ENDPOINT_URL is set but does not apply to the console sign-in endpoint: set AWS_ENDPOINT_URL_SIGNIN too (e.g. AWS_ENDPOINT_URL_SIGNIN=${general})`
+        : '';
+    return new UserError(`${c.who}: ${message}${hint}`, { cause: error });
+  }
+  if (e.status !== undefined && e.status >= 400 && e.status < 500) {
+    if (c.fromEnvironment) {
+      return new UserError(
+        `the AWS console refused the credentials from the environment (HTTP ${e.status}). ` +
+          'The console accepts role sessions and federated sessions only; session credentials from GetSessionToken ' +
+          '(what `aws-vault exec PROFILE` gives for a profile without role_arn) cannot sign in. ' +
+          'Use `aws-vault login PROFILE` instead (it makes a federated session from the stored keys), ' +
+          'or run `aws-vault login` inside `aws-vault exec --no-session PROFILE`',
+        { cause: error },
+      );
+    }
+    if (!c.isRole) {
+      return new UserError(
+        `${c.who}: ${message}; console sign-in accepts only role or federated credentials`,
+        { cause: error },
+      );
+    }
+  }
+  return new UserError(`${c.who}: ${message}`, { cause: error });
 }
 
 /** Hands the sign-in URL to the browser through a one-time loopback redirect. */
@@ -202,7 +262,7 @@ async function credentialsFromEnvironment(
   });
   const profile: ProfileConfig = {
     ...base,
-    name: 'environment',
+    name: ENVIRONMENT,
     roleArn: undefined,
     sourceProfile: undefined,
     sourceProfileName: undefined,

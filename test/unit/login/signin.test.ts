@@ -3,11 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   consoleDestination,
+  describeFetchFailure,
+  errorDetail,
   federationUrl,
   loginUrl,
   partitionFor,
   requestSigninToken,
+  SigninTokenError,
 } from '../../../src/aws/signin.ts';
+import { signinFailure } from '../../../src/cli/login.ts';
 
 describe('partitionFor', () => {
   it.each([
@@ -174,6 +178,58 @@ describe('requestSigninToken', () => {
     server = undefined;
     await expect(
       requestSigninToken({ federationUrl: `${base}/federation`, credentials: creds }),
-    ).rejects.toThrow(/cannot reach the federation endpoint .*ECONNREFUSED/);
+    ).rejects.toThrow(
+      /^cannot reach the AWS sign-in federation endpoint at http:\/\/127\.0\.0\.1:\d+\/federation: connection refused; check your network, proxy and endpoint settings \(AWS_ENDPOINT_URL_SIGNIN\)$/,
+    );
+  });
+});
+
+describe('sign-in errors that say what to do', () => {
+  const creds = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'sekrit', sessionToken: 'tok' };
+  it('keeps only the message of a JSON or HTML error body', () => {
+    expect(
+      errorDetail('{"error":"InvalidRequest","message":"Credentials from X cannot sign in"}'),
+    ).toBe('Credentials from X cannot sign in');
+    expect(errorDetail('<html><body><h1>Bad\n request</h1></body></html>')).toBe('Bad request');
+    expect(errorDetail('   ')).toBeUndefined();
+  });
+
+  it('never quotes the request URL (its query holds the session)', async () => {
+    await expect(
+      requestSigninToken({ federationUrl: 'not a url', credentials: creds }),
+    ).rejects.toThrow(/"not a url" is not a URL; check AWS_ENDPOINT_URL_SIGNIN$/);
+    expect(describeFetchFailure(new TypeError('Failed to parse http://h/f?Session=sekrit'))).toBe(
+      'Failed to parse http://h/f',
+    );
+  });
+
+  it('mentions AWS_ENDPOINT_URL_SIGNIN when only AWS_ENDPOINT_URL is set', () => {
+    const unreachable = new SigninTokenError('cannot reach it', undefined, { unreachable: true });
+    const c = { who: 'profile p', fromEnvironment: false, isRole: true };
+    expect(
+      signinFailure(unreachable, { ...c, env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' } })
+        .message,
+    ).toBe(
+      'profile p: cannot reach it; AWS_ENDPOINT_URL is set but does not apply to the console sign-in endpoint: set AWS_ENDPOINT_URL_SIGNIN too (e.g. AWS_ENDPOINT_URL_SIGNIN=http://127.0.0.1:4566)',
+    );
+    expect(
+      signinFailure(unreachable, {
+        ...c,
+        env: { AWS_ENDPOINT_URL: 'http://a', AWS_ENDPOINT_URL_SIGNIN: 'http://b' },
+      }).message,
+    ).toBe('profile p: cannot reach it');
+  });
+
+  it('explains a refusal of session credentials from the environment', () => {
+    const refused = new SigninTokenError('refused (HTTP 400: {"x":1})', 400);
+    const message = signinFailure(refused, {
+      who: 'credentials from the environment',
+      fromEnvironment: true,
+      isRole: true,
+      env: {},
+    }).message;
+    expect(message).toMatch(/^the AWS console refused the credentials from the environment/);
+    expect(message).toContain('`aws-vault login PROFILE`');
+    expect(message).not.toContain('{');
   });
 });
