@@ -28,6 +28,10 @@ export interface RotateKeyDeps {
   callerIdentity(credentials: Credentials): Promise<{ arn: string }>;
   /** Replaces the stored key (atomically). */
   store(key: AccessKey): Promise<void>;
+  /** Other vault entries holding the same old key (the same IAM key added under several names). */
+  sharedWith?: string[];
+  /** Replaces the key stored under one of {@link sharedWith}. */
+  storeShared?(profile: string, key: AccessKey): Promise<void>;
   /** Removes the cached sessions of every profile that uses the key; returns counts per profile. */
   clearSessions(): Promise<Array<{ profile: string; removed: number }>>;
   /** Progress lines for the user (stdout). */
@@ -122,6 +126,20 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     await undoNewKey(deps, callerIam, newId, error, undefined, 'storing it in the vault failed');
   }
   deps.say(`Stored new access key ${newId} in the vault as "${deps.storedAs}"`);
+  for (const other of deps.sharedWith ?? []) {
+    // The old key is about to be deleted: every name holding it gets the new one.
+    try {
+      if (!deps.storeShared) throw new Error('no way to store it');
+      await deps.storeShared(other, created);
+      deps.say(
+        `Stored new access key ${newId} as "${other}" too (it held the same old key ${oldId})`,
+      );
+    } catch (error) {
+      deps.say(
+        `Warning: could not store the new key as "${other}" (${describe(error)}); it still holds ${oldId}, which is being deleted: run "aws-vault add ${other}" with the new key`,
+      );
+    }
+  }
 
   try {
     for (const { profile, removed } of await deps.clearSessions()) {
@@ -205,6 +223,8 @@ function describe(error: unknown): string {
 /** What `rotate` needs, bound from argv. */
 export interface RotateInput {
   profile: string;
+  /** `-t/--mfa-token` (ext): the MFA code, when IAM calls need an MFA session. */
+  mfaToken?: string;
   /** `-n/--no-session`: call IAM with the long-term keys even when mfa_serial is set. */
   noSession: boolean;
 }
@@ -235,15 +255,21 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
   const file = await loadConfig(ctx);
   const profile = resolveProfileConfig(file, input.profile, {
     env: ctx.env,
-    overrides: input.noSession ? { noSession: true } : {},
+    overrides: {
+      ...(input.noSession ? { noSession: true } : {}),
+      ...(input.mfaToken !== undefined ? { mfaToken: input.mfaToken } : {}),
+    },
   });
-  const [vault, locks, federation, engine, { mfaPromptFor }] = await Promise.all([
-    openVault(ctx),
-    lockDir(ctx),
-    import('../credentials/getFederationCredentials.ts'),
-    import('../credentials/getCredentialsProvider.ts'),
-    import('../prompt/mfa.ts'),
-  ]);
+  const [vault, locks, federation, engine, { mfaPromptFor }, { knownProfileCheck }] =
+    await Promise.all([
+      openVault(ctx),
+      lockDir(ctx),
+      import('../credentials/getFederationCredentials.ts'),
+      import('../credentials/getCredentialsProvider.ts'),
+      import('../prompt/mfa.ts'),
+      import('./credentialsForCommand.ts'),
+    ]);
+  await knownProfileCheck(ctx, file, vault.credentials)(input.profile);
   const deps: EngineDeps = {
     credentials: vault.credentials,
     sessions: vault.sessions,
@@ -258,6 +284,8 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
       debug: ctx.debug,
       mfaToken: profile.mfaToken,
       mfaProcess: profile.mfaProcess,
+      noTerminalHint:
+        'pass the code with -t/--mfa-token, set mfa_process in the profile, choose another --prompt (ykman, zenity, kdialog, osascript), or run rotate in a terminal',
     }),
   };
   const storedAs = await federation.findStoredKeysProfile(profile, deps);
@@ -269,6 +297,10 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
   }
   const oldKey = await vault.credentials.get(storedAs);
   if (oldKey === undefined) throw new UserError(`profile ${storedAs}: its stored key vanished`);
+  const sharedWith = await sameKeyStoredAs(vault.credentials, storedAs, oldKey.accessKeyId);
+  if (sharedWith.length > 0) {
+    ctx.debug(`rotate: the same key is also stored as ${sharedWith.join(', ')}`);
+  }
   const owner = chainProfile(profile, storedAs) ?? profile;
   const mfaSerial = profile.mfaSerial || owner.mfaSerial || undefined;
   const useMfa = mfaSerial !== undefined && !input.noSession;
@@ -327,7 +359,9 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
         signer: { kind: 'session', description: 'the new access key' },
       }),
     store: (key) => vault.credentials.set(storedAs, key),
-    clearSessions: () => clearSessionsUsing(storedAs, ctx, deps),
+    sharedWith,
+    storeShared: (name, key) => vault.credentials.set(name, key),
+    clearSessions: () => clearSessionsUsing([storedAs, ...sharedWith], ctx, deps),
     say,
     debug: ctx.debug,
     ...(timeout !== undefined ? { activationTimeoutMs: timeout, deleteTimeoutMs: timeout } : {}),
@@ -345,13 +379,30 @@ function chainProfile(profile: ProfileConfig, name: string): ProfileConfig | und
   return undefined;
 }
 
+/** The other vault entries that hold access key `accessKeyId` (sorted). */
+async function sameKeyStoredAs(
+  credentials: {
+    profiles(): Promise<string[]>;
+    get(name: string): Promise<{ accessKeyId: string } | undefined>;
+  },
+  storedAs: string,
+  accessKeyId: string,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (const name of await credentials.profiles()) {
+    if (name === storedAs) continue;
+    if ((await credentials.get(name))?.accessKeyId === accessKeyId) names.push(name);
+  }
+  return names.sort();
+}
+
 /**
  * Removes the cached sessions of every profile whose credentials come from
- * the key stored as `storedAs` (itself, and every profile sourcing it,
- * directly or through a chain).
+ * the key stored under any of `storedAs` (those entries, and every profile
+ * sourcing one, directly or through a chain).
  */
 async function clearSessionsUsing(
-  storedAs: string,
+  storedAs: string[],
   ctx: Context,
   deps: EngineDeps,
 ): Promise<Array<{ profile: string; removed: number }>> {
@@ -362,15 +413,16 @@ async function clearSessionsUsing(
   ]);
   const file = await loadConfig(ctx);
   const { sessions } = await openVault(ctx);
-  const names = new Set<string>([storedAs]);
+  const names = new Set<string>(storedAs);
   for (const session of await sessions.list()) names.add(session.profileName);
   const result: Array<{ profile: string; removed: number }> = [];
   for (const name of names) {
-    let uses = name === storedAs;
+    let uses = storedAs.includes(name);
     if (!uses) {
       try {
         const p = resolveProfileConfig(file, name, { env: ctx.env });
-        uses = (await federation.findStoredKeysProfile(p, deps)) === storedAs;
+        const keysOf = await federation.findStoredKeysProfile(p, deps);
+        uses = keysOf !== undefined && storedAs.includes(keysOf);
       } catch (error) {
         ctx.debug(
           `rotate: cannot resolve profile ${name} (${String(error)}); keeping its sessions`,
@@ -388,6 +440,7 @@ export const registerRotate: RegisterCommand = (program: Command, host) => {
     .description('Rotate credentials')
     .argument('<profile>', 'Name of the profile')
     .option('-n, --no-session', 'Use master credentials, no session or role used')
+    .option('-t, --mfa-token <code>', 'The MFA token to use (when mfa_serial is set)')
     .addHelpText(
       'after',
       `
@@ -398,6 +451,10 @@ a failure leaves one working key in the vault.
 Examples:
   $ aws-vault rotate jonsmith       # rotate the key stored for "jonsmith"
   $ aws-vault rotate prod           # rotate the key of prod's source profile
+  $ aws-vault rotate -t 123456 me   # MFA code on the command line (when mfa_serial is set)
+
+When the same access key is stored under several names, all of them get the
+new key (and lose their cached sessions) before the old key is deleted.
 
 Environment:
   AWS_VAULT_ROTATE_TIMEOUT   how long to wait for AWS to accept the new key (default 60s)
@@ -405,7 +462,16 @@ Environment:
     )
     .action(async (profile: string, opts: Record<string, unknown>, command: Command) => {
       await host.run(command, (ctx) =>
-        rotateCommand({ profile, noSession: opts.session === false }, ctx),
+        rotateCommand(
+          {
+            profile,
+            noSession: opts.session === false,
+            ...(typeof opts.mfaToken === 'string' && opts.mfaToken !== ''
+              ? { mfaToken: opts.mfaToken }
+              : {}),
+          },
+          ctx,
+        ),
       );
     });
 };

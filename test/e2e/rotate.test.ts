@@ -173,9 +173,62 @@ describe('rotate', () => {
     expect(u.keysInIam()).toEqual([await u.storedKey()]);
   });
 
+  it('takes the MFA code from -t/--mfa-token, and says so when there is no terminal', async () => {
+    const profile = `u${++users}`;
+    const user = w.fake.createUser(profile, { mfa: true });
+    const added = await run(['add', '--env', '--no-add-config', profile], {
+      AWS_ACCESS_KEY_ID: user.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
+    });
+    expect(added.exitCode, added.stderr).toBe(0);
+    writeFileSync(
+      w.home.configFile,
+      `[profile ${profile}]\nregion = eu-west-1\nmfa_serial = ${user.mfaSerial}\n\n`,
+      { flag: 'a' },
+    );
+    const noTty = await run(['rotate', profile]);
+    expect(noTty.exitCode).toBe(1);
+    expect(noTty.stderr).toContain('no terminal to ask on; pass the code with -t/--mfa-token');
+    const r = await run(['rotate', '-t', w.fake.mfaCode(user.userName), profile]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('using an MFA session');
+    const keys = [...w.fake.world.keys.values()].filter((k) => k.userName === profile);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]?.accessKeyId).not.toBe(user.accessKeyId);
+  });
+
+  it('updates every profile that stores the same key, and clears their sessions', async () => {
+    const u = await setup();
+    const twin = `${u.profile}-twin`;
+    const added = await run(['add', '--env', '--no-add-config', twin], {
+      AWS_ACCESS_KEY_ID: u.user.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: u.user.secretAccessKey,
+    });
+    expect(added.exitCode, added.stderr).toBe(0);
+    writeFileSync(w.home.configFile, `[profile ${twin}]\nregion = eu-west-1\n\n`, {
+      flag: 'a',
+    });
+    expect((await run(['export', twin])).exitCode).toBe(0); // a cached session of the twin
+    const r = await run(['rotate', u.profile]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [newKey] = u.keysInIam();
+    expect(newKey).not.toBe(u.user.accessKeyId);
+    expect(r.stdout).toContain(
+      `Stored new access key ${newKey} as "${twin}" too (it held the same old key ${u.user.accessKeyId})`,
+    );
+    expect(r.stdout).toContain(`Deleted 1 session for ${twin}`);
+    const twinKey = await run(['export', '--no-session', twin]);
+    expect(parseEnvLines(twinKey.stdout).AWS_ACCESS_KEY_ID).toBe(newKey);
+    expect((await run(['exec', twin, '--', 'true'])).exitCode).toBe(0);
+  });
+
   it('explains a profile with nothing to rotate', async () => {
-    const r = await run(['rotate', 'nobody']);
+    writeFileSync(w.home.configFile, '[profile nokeys]\nregion = eu-west-1\n\n', { flag: 'a' });
+    const r = await run(['rotate', 'nokeys']);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/profile nobody: no access key is stored in the vault/);
+    expect(r.stderr).toMatch(/profile nokeys: no access key is stored in the vault/);
+    const unknown = await run(['rotate', 'nobody']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/profile "nobody" not found in .* no credentials stored for it/);
   });
 });
