@@ -17,10 +17,20 @@ export interface ClearDeps {
   removeSessionsFor(profile: string): Promise<number>;
   /** Removes the SSO token of the profile's start URL; returns 1 when there was one. */
   removeOidcTokenFor(profile: string): Promise<number>;
+  /**
+   * Throws when the profile is neither in the config file nor in the vault
+   * (a typo): asked only when it had nothing to clear.
+   */
+  assertKnownProfile?(profile: string): Promise<void>;
   stdout: Writable;
 }
 
-/** Removes cached sessions and SSO tokens (all, or one profile's) and says how many. */
+/**
+ * Removes cached sessions and SSO tokens (all, or one profile's) and says how
+ * many. A profile name that is in neither the config file nor the vault, and
+ * had nothing cached, is an error (the Go aws-vault prints `Cleared 0
+ * sessions.`, which hides a typo).
+ */
 export async function clearCommand(input: ClearInput, deps: ClearDeps): Promise<void> {
   let n: number;
   if (input.profileName === undefined) {
@@ -29,6 +39,7 @@ export async function clearCommand(input: ClearInput, deps: ClearDeps): Promise<
     n =
       (await deps.removeSessionsFor(input.profileName)) +
       (await deps.removeOidcTokenFor(input.profileName));
+    if (n === 0) await deps.assertKnownProfile?.(input.profileName);
   }
   deps.stdout.write(`Cleared ${n} sessions.\n`);
 }
@@ -48,7 +59,10 @@ Examples:
     .action(async (profile: string | undefined, _opts: unknown, cmd) => {
       await host.run(cmd, async (ctx) => {
         const input: ClearInput = { profileName: profile === '' ? undefined : profile };
-        const vault = await openVault(ctx);
+        const [vault, { knownProfileCheck }] = await Promise.all([
+          openVault(ctx),
+          import('./credentialsForCommand.ts'),
+        ]);
         await clearCommand(input, {
           removeAllSessions: () => vault.sessions.removeAll(),
           removeAllOidcTokens: () => vault.oidcTokens.removeAll(),
@@ -59,6 +73,8 @@ Examples:
             await vault.oidcTokens.remove(url);
             return 1;
           },
+          assertKnownProfile: async (name) =>
+            knownProfileCheck(ctx, await loadConfig(ctx), vault.credentials)(name),
           stdout: ctx.io.stdout,
         });
       });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ConfigFile } from '../config/loadConfigFile.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
@@ -32,9 +33,66 @@ export interface CommandCredentials {
 export function durationArg(value: string): number {
   try {
     return parseDuration(value, '--duration');
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw Object.assign(new Error(message), { code: 'commander.invalidArgument', exitCode: 1 });
+  } catch {
+    // Commander prefixes "option '-d, --duration <duration>' argument 'soon' is invalid."
+    throw Object.assign(new Error('Use a duration with a unit, e.g. 1h, 90m or 3600s.'), {
+      code: 'commander.invalidArgument',
+      exitCode: 1,
+    });
+  }
+}
+
+/** AWS's limits on session durations, in seconds. */
+export const DURATION_LIMITS = {
+  min: 900,
+  /** GetSessionToken and GetFederationToken. */
+  session: 129_600,
+  /** AssumeRole from an IAM user's keys or session. */
+  role: 43_200,
+  /** AssumeRole with the credentials of another role (role chaining). */
+  chainedRole: 3_600,
+} as const;
+
+/** `1h`, `90m` -> `1h30m`, `48h`, `5m`, `45s`: seconds as a short duration, for messages. */
+export function shortDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const text = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+  return text === '' ? '0s' : text;
+}
+
+/**
+ * Checks `--duration` against AWS's limits for what the profile asks STS
+ * for, before any call: 15m to 36h for GetSessionToken (and
+ * GetFederationToken), to 12h for AssumeRole, to 1h for a role assumed with
+ * another role's credentials. A cached session does not hide a bad value.
+ */
+export function checkDuration(profile: ProfileConfig, seconds: number | undefined): void {
+  if (seconds === undefined || seconds === 0) return;
+  let max: number;
+  let why: string;
+  if (profile.roleArn) {
+    const source = profile.sourceProfile;
+    const chained = Boolean(
+      source &&
+      (source.roleArn ||
+        source.ssoStartUrl ||
+        source.webIdentityTokenFile ||
+        source.webIdentityTokenProcess),
+    );
+    max = chained ? DURATION_LIMITS.chainedRole : DURATION_LIMITS.role;
+    why = chained
+      ? `it assumes a role with the credentials of another role (role chaining), which AWS limits to ${shortDuration(max)}`
+      : "AWS's limits for AssumeRole";
+  } else {
+    max = DURATION_LIMITS.session;
+    why = "AWS's limits for GetSessionToken and GetFederationToken";
+  }
+  if (seconds < DURATION_LIMITS.min || seconds > max) {
+    throw new UserError(
+      `--duration must be between ${shortDuration(DURATION_LIMITS.min)} and ${shortDuration(max)} for profile ${profile.name} (${why}), not ${shortDuration(seconds)}`,
+    );
   }
 }
 
@@ -80,6 +138,132 @@ export function overridesFrom(flags: CredentialFlags): ProfileOverrides {
   if (flags.duration !== undefined) overrides.duration = flags.duration;
   if (flags.noSession) overrides.noSession = true;
   return overrides;
+}
+
+/** How many edits (insert, delete, change, swap two neighbours) turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  const d: number[][] = [];
+  for (let i = 0; i <= x.length; i++) {
+    d.push([i]);
+    for (let j = 1; j <= y.length; j++) d[0]?.push(j);
+  }
+  for (let i = 1; i <= x.length; i++) {
+    const row = d[i] as number[];
+    const prev = d[i - 1] as number[];
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let best = Math.min(
+        (prev[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) {
+        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (d[x.length] as number[])[y.length] as number;
+}
+
+/**
+ * The candidate closest to `name` when it looks like a typo of it (one edit
+ * for names of up to 4 characters, else two; case ignored), else undefined.
+ */
+export function closestProfile(name: string, candidates: Iterable<string>): string | undefined {
+  const limit = [...name].length <= 4 ? 1 : 2;
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    if (candidate === name) continue;
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance <= limit && (best === undefined || distance < best.distance)) {
+      best = { name: candidate, distance };
+    }
+  }
+  return best?.name;
+}
+
+/** The config file as the user names it: `AWS_CONFIG_FILE` as given, else `~/.aws/config`. */
+export function configFileForMessage(
+  env: NodeJS.ProcessEnv,
+  homedir: string,
+  path: string,
+): string {
+  const given = env.AWS_CONFIG_FILE;
+  if (given !== undefined && given !== '') return given;
+  const home = homedir.replace(/\/+$/, '');
+  return home !== '' && path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
+}
+
+/**
+ * The one message for a profile that is neither in the config file nor in
+ * the vault (`exec`, `export`, `login`, `rotate`, `remove`, `clear`):
+ * `profile "prdo" not found in ~/.aws/config and no credentials stored for it; did you mean "prod"?`
+ */
+export function unknownProfileError(
+  name: string,
+  configFile: string,
+  candidates: Iterable<string>,
+): UserError {
+  const close = closestProfile(name, candidates);
+  const quoted = JSON.stringify(name);
+  const next =
+    close !== undefined
+      ? `did you mean ${JSON.stringify(close)}?`
+      : `to use it, store its access key with \`aws-vault add ${shellWord(name)}\` or add a [profile ${name}] section to ${configFile} (see: aws-vault list --profiles)`;
+  return new UserError(
+    `profile ${quoted} not found in ${configFile} and no credentials stored for it; ${next}`,
+  );
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** What {@link assertKnownProfile} reads. */
+export interface KnownProfileSources {
+  /** Profile names in the config file. */
+  configProfiles: string[];
+  /** True when the config file has a section for the profile. */
+  inConfig: boolean;
+  /** Profile names with credentials in the vault. */
+  storedProfiles(): Promise<string[]>;
+  configFile: string;
+}
+
+/**
+ * Throws {@link unknownProfileError} when `name` has no section in the config
+ * file and no credentials in the vault. (A name with either is known; what it
+ * lacks beyond that is for the command to say.)
+ */
+export async function assertKnownProfile(
+  name: string,
+  sources: KnownProfileSources,
+): Promise<void> {
+  if (sources.inConfig) return;
+  const stored = await sources.storedProfiles();
+  if (stored.includes(name)) return;
+  throw unknownProfileError(name, sources.configFile, [...sources.configProfiles, ...stored]);
+}
+
+/**
+ * {@link assertKnownProfile} bound to a command's config file and vault, for
+ * the commands that take a profile name (`rotate`, `remove`, `clear`).
+ */
+export function knownProfileCheck(
+  ctx: Pick<Context, 'env' | 'homedir'>,
+  file: Pick<ConfigFile, 'hasProfile' | 'profileNames' | 'path'>,
+  credentials: { profiles(): Promise<string[]> },
+): (name: string) => Promise<void> {
+  return (name) =>
+    assertKnownProfile(name, {
+      inConfig: file.hasProfile(name),
+      configProfiles: file.profileNames(),
+      storedProfiles: () => credentials.profiles(),
+      configFile: configFileForMessage(ctx.env, ctx.homedir, file.path),
+    });
 }
 
 /** The message of the Go aws-vault when a command runs inside `aws-vault exec`. */
@@ -128,6 +312,16 @@ export async function credentialsForCommand(
     lockDirFor(ctx),
     import('../credentials/index.ts'),
   ]);
+  if (!file.hasProfile(name) && !hasOtherSource(profile)) {
+    // Only the vault could know it: a typo, or keys never added.
+    await assertKnownProfile(name, {
+      inConfig: false,
+      configProfiles: file.profileNames(),
+      storedProfiles: () => vault.credentials.profiles(),
+      configFile: configFileForMessage(ctx.env, ctx.homedir, file.path),
+    });
+  }
+  checkDuration(profile, flags.duration);
   // The prompt drivers (and the child_process they need) load only when a code is asked for.
   let prompt: Promise<MfaPrompt> | undefined;
   const mfaPrompt: MfaPrompt = async (request) => {
@@ -161,6 +355,21 @@ export async function credentialsForCommand(
     provider,
     assumeRole: (roleArn) => engine.assumeRoleFrom(provider, roleArn, profile, deps),
   };
+}
+
+/**
+ * True when a profile missing from the config file still gets credentials
+ * without stored keys of its own: `[default]` or the environment give it a
+ * `source_profile`, SSO, web identity or `credential_process`.
+ */
+function hasOtherSource(profile: ProfileConfig): boolean {
+  return Boolean(
+    profile.sourceProfile ||
+    profile.ssoStartUrl ||
+    profile.webIdentityTokenFile ||
+    profile.webIdentityTokenProcess ||
+    profile.credentialProcess,
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { UserError } from '../errors.ts';
 import type { Prompter } from '../prompt/interactive.ts';
 import { goQuote } from './add.ts';
-import { openVault, profileNameArg, promptFor } from './deps.ts';
+import { loadConfig, openVault, profileNameArg, promptFor } from './deps.ts';
 import type { RegisterCommand } from './host.ts';
 
 /** `remove` flags, bound from argv. */
@@ -19,6 +19,8 @@ export interface RemoveDeps {
   removeCredentials(profile: string): Promise<void>;
   /** Deletes the profile's cached sessions; returns how many. */
   removeSessions(profile: string): Promise<number>;
+  /** Throws when the profile is neither in the config file nor in the vault (a typo). */
+  assertKnownProfile?(profile: string): Promise<void>;
   stdout: Writable;
 }
 
@@ -31,10 +33,12 @@ export async function removeCommand(input: RemoveInput, deps: RemoveDeps): Promi
   const name = input.profileName;
   if (input.sessionsOnly) {
     const n = await deps.removeSessions(name);
+    if (n === 0) await deps.assertKnownProfile?.(name);
     deps.stdout.write(`Deleted ${n} sessions.\n`);
     return;
   }
   if (!(await deps.hasCredentials(name))) {
+    await deps.assertKnownProfile?.(name);
     throw new UserError(
       `profile ${name}: no credentials stored in the vault (see: aws-vault list --credentials)`,
     );
@@ -74,12 +78,17 @@ Examples:
           force: opts.force === true,
           sessionsOnly: opts.sessionsOnly === true,
         };
-        const vault = await openVault(ctx);
+        const [vault, { knownProfileCheck }] = await Promise.all([
+          openVault(ctx),
+          import('./credentialsForCommand.ts'),
+        ]);
         await removeCommand(input, {
           prompter: promptFor(ctx, 'use --force to remove without asking'),
           hasCredentials: (name) => vault.credentials.has(name),
           removeCredentials: (name) => vault.credentials.remove(name),
           removeSessions: (name) => vault.sessions.removeForProfile(name),
+          assertKnownProfile: async (name) =>
+            knownProfileCheck(ctx, await loadConfig(ctx), vault.credentials)(name),
           stdout: ctx.io.stdout,
         });
       });

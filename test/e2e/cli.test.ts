@@ -63,7 +63,7 @@ describe('cli', () => {
   it('--debug adds detail but never a stack for a user error', async () => {
     const r = await runCli(['--debug', 'remove', '-f', 'nobody'], { env: home().env() });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('aws-vault: error: remove: profile nobody: no credentials stored');
+    expect(r.stderr).toContain('aws-vault: error: remove: profile "nobody" not found in');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -78,6 +78,16 @@ describe('remove without a terminal', () => {
     homes.push({ home, backend: 'file', profiles: [] });
     const r = await runCli(['remove', '-f', 'nobody'], { env: home.env() });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^aws-vault: error: remove: profile nobody: no credentials stored/);
+    expect(r.stderr).toMatch(
+      /^aws-vault: error: remove: profile "nobody" not found in \S+ and no credentials stored for it; .*aws-vault add nobody/,
+    );
+  });
+
+  it('a profile in the config without stored keys says so', async () => {
+    const home = makeTempHome({ config: '[profile nokeys]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const r = await runCli(['remove', '-f', 'nokeys'], { env: home.env() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^aws-vault: error: remove: profile nokeys: no credentials stored/);
   });
 });
