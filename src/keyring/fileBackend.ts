@@ -3,6 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Backend, SetOptions } from './backend.ts';
+import { decryptJwe, encryptJwe, JweDecryptionError, Pbes2Keys } from './jwe.ts';
 import { decodeFileName, encodeFileName } from './percent.ts';
 
 /** How the file backend is opened. */
@@ -16,10 +17,6 @@ export interface FileBackendOptions {
   debug?: (line: string) => void;
 }
 
-// The Go aws-vault (99designs/keyring via jose2go) writes exactly these.
-const ALG = 'PBES2-HS256+A128KW';
-const ENC = 'A256GCM';
-const P2C = 8192;
 /**
  * Temporary files start with `%tmp-`: a key's file name never does, because
  * the encoding turns every `%` of a key into `%25`. So a half-written file
@@ -49,7 +46,7 @@ export class FileBackend implements Backend {
   readonly name = 'file' as const;
   readonly dir: string;
   readonly #options: FileBackendOptions;
-  #passphrase: Promise<Uint8Array> | undefined;
+  #passphrase: Promise<Pbes2Keys> | undefined;
   #verified = false;
   #dirChecked = false;
 
@@ -106,6 +103,21 @@ export class FileBackend implements Backend {
       throw error;
     }
     await fsyncDir(this.dir);
+  }
+
+  /** A file for `key` exists (nothing is decrypted, so no passphrase is needed). */
+  async has(key: string): Promise<boolean> {
+    await this.#checkDir(false);
+    try {
+      // The entries `keys` lists: files and symlinks.
+      const stat = await fs.lstat(this.#path(key));
+      return stat.isFile() || stat.isSymbolicLink();
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+      throw new UserError(`file backend: cannot read ${this.#path(key)}: ${errnoText(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   async keys(): Promise<string[]> {
@@ -175,7 +187,8 @@ export class FileBackend implements Backend {
     this.#dirChecked = true;
   }
 
-  #passphraseBytes(): Promise<Uint8Array> {
+  /** The passphrase's key derivations (asked for once, each key derived once). */
+  #passphraseKeys(): Promise<Pbes2Keys> {
     this.#passphrase ??= (async () => {
       let passphrase = this.#options.passphrase;
       if (passphrase === '') {
@@ -194,7 +207,7 @@ export class FileBackend implements Backend {
           throw new UserError(`file backend: the passphrase for ${this.dir} cannot be empty`);
         }
       }
-      return new TextEncoder().encode(passphrase);
+      return new Pbes2Keys(passphrase);
     })();
     // A failed prompt is not cached: the next call asks again.
     this.#passphrase.catch(() => {
@@ -205,7 +218,7 @@ export class FileBackend implements Backend {
 
   /** Refuses a passphrase that does not open the files already there. */
   async #verifyPassphrase(): Promise<void> {
-    await this.#passphraseBytes();
+    await this.#passphraseKeys();
     if (this.#verified) return;
     for (const name of await this.#fileNames()) {
       let token: string;
@@ -229,36 +242,27 @@ export class FileBackend implements Backend {
   }
 
   async #decrypt(token: string, key: string): Promise<GoKeyringItem> {
-    const { compactDecrypt } = await import('jose');
-    const passphrase = await this.#passphraseBytes();
-    let plaintext: Uint8Array;
+    const keys = await this.#passphraseKeys();
+    let plaintext: Buffer;
     try {
-      ({ plaintext } = await compactDecrypt(token.trim(), passphrase, {
-        keyManagementAlgorithms: [ALG],
-        contentEncryptionAlgorithms: [ENC],
-        maxPBES2Count: 1_000_000,
-      }));
+      plaintext = await decryptJwe(token, keys);
     } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_JWE_DECRYPTION_FAILED') {
-        throw new WrongPassphraseError(this.dir);
-      }
+      if (error instanceof JweDecryptionError) throw new WrongPassphraseError(this.dir);
       throw new UserError(
         `file backend: the file for "${key}" in ${this.dir} is damaged or not an aws-vault file`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
     let item: unknown;
     try {
-      item = JSON.parse(new TextDecoder().decode(plaintext));
+      item = JSON.parse(plaintext.toString('utf8'));
     } catch (error) {
       throw new UserError(
         `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
+    } finally {
+      plaintext.fill(0);
     }
     if (
       typeof item !== 'object' ||
@@ -273,11 +277,10 @@ export class FileBackend implements Backend {
   }
 
   async #encrypt(payload: string): Promise<string> {
-    const { CompactEncrypt } = await import('jose');
-    return new CompactEncrypt(new TextEncoder().encode(payload))
-      .setProtectedHeader({ alg: ALG, enc: ENC, created: goTimeString(new Date()) })
-      .setKeyManagementParameters({ p2c: P2C, p2s: randomBytes(12) })
-      .encrypt(await this.#passphraseBytes());
+    // jose2go's `created` header: Go's time.Time.String() of the moment.
+    return encryptJwe(Buffer.from(payload, 'utf8'), await this.#passphraseKeys(), {
+      created: goTimeString(new Date()),
+    });
   }
 
   async #writeAtomically(path: string, contents: string): Promise<void> {
