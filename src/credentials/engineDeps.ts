@@ -12,6 +12,8 @@ export interface SessionMeta {
 /** The part of the vault's `CredentialStore` the engine uses. */
 export interface CredentialSource {
   get(profileName: string): Promise<{ accessKeyId: string; secretAccessKey: string } | undefined>;
+  /** Whether keys are stored, without reading (decrypting) them; falls back to `get`. */
+  has?(profileName: string): Promise<boolean>;
 }
 
 /** The part of the vault's `SessionStore` the engine uses. */

@@ -5,7 +5,7 @@ import type { EngineDeps } from './engineDeps.ts';
 import { fromAssumeRole } from './fromAssumeRole.ts';
 import { fromCredentialProcess } from './fromCredentialProcess.ts';
 import { fromSessionToken } from './fromSessionToken.ts';
-import { fromStoredKeys } from './fromStoredKeys.ts';
+import { fromStoredKeys, hasStoredKeys } from './fromStoredKeys.ts';
 import { fromWebIdentity } from './fromWebIdentity.ts';
 import { mfaCodeSource, type MfaCodeSource } from './mfaCode.ts';
 import { redactCredentials } from './redact.ts';
@@ -96,10 +96,10 @@ async function stepFor(
   }
   state.visited.push(profile.name);
 
-  const hasStoredKeys = (await deps.credentials.get(profile.name)) !== undefined;
-  if (hasStoredKeys || profile.sourceProfile !== undefined) {
+  const storedKeys = await hasStoredKeys(profile.name, deps);
+  if (storedKeys || profile.sourceProfile !== undefined) {
     let source: Step;
-    if (hasStoredKeys) {
+    if (storedKeys) {
       deps.debug(`${p}: using stored credentials`);
       source = {
         provider: fromStoredKeys(profile.name, deps),

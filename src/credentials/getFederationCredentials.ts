@@ -1,7 +1,7 @@
 import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
-import { fromStoredKeys } from './fromStoredKeys.ts';
+import { fromStoredKeys, hasStoredKeys } from './fromStoredKeys.ts';
 import type { Credentials } from './types.ts';
 
 /** The policy the Go aws-vault passes: the federated session gets the user's own permissions. */
@@ -20,7 +20,7 @@ export async function findStoredKeysProfile(
   const seen = new Set<string>();
   for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
     seen.add(p.name);
-    if ((await deps.credentials.get(p.name)) !== undefined) return p.name;
+    if (await hasStoredKeys(p.name, deps)) return p.name;
   }
   return undefined;
 }

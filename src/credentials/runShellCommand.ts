@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-
 export interface ShellCommandResult {
   stdout: string;
   /** Exit code, or undefined when a signal ended it. */
@@ -14,11 +12,13 @@ export interface ShellCommandResult {
  * passes through to ours so the command can talk to the user, and stdin is
  * ours only when `inheritStdin` says so.
  */
-export function runShellCommand(
+export async function runShellCommand(
   command: string,
   options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean },
 ): Promise<ShellCommandResult> {
   const [shell, flag] = process.platform === 'win32' ? ['cmd.exe', '/C'] : ['/bin/sh', '-c'];
+  // Loaded here, not at the top: the cached path runs no command and should not pay for it.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(shell, [flag, command], {
       env: options.env,

@@ -20,6 +20,11 @@ export interface Backend {
   remove(key: string): Promise<void>;
   /** Every key stored. */
   keys(): Promise<string[]>;
+  /**
+   * Whether `key` is stored, without reading (decrypting) its value; when
+   * absent, callers look for the key in {@link keys}.
+   */
+  has?(key: string): Promise<boolean>;
 }
 
 /** Optional details of a stored item. */

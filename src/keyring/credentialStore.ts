@@ -87,7 +87,9 @@ export class CredentialStore {
     await this.#backend.remove(profile);
   }
 
+  /** Whether keys are stored for `profile`, without decrypting them. */
   async has(profile: string): Promise<boolean> {
+    if (this.#backend.has !== undefined) return this.#backend.has(profile);
     return (await this.#backend.keys()).includes(profile);
   }
 

@@ -66,6 +66,11 @@ export class OsKeyringBackend implements Backend {
     }
   }
 
+  /** One lookup of `key`: cheaper than listing, which reads every entry's secret. */
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
   async keys(): Promise<string[]> {
     let found: { account: string }[];
     try {

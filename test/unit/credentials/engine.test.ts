@@ -140,6 +140,25 @@ describe('GetSessionToken', () => {
     );
   });
 
+  it('a cached session is served without reading (decrypting) the stored keys', async () => {
+    await setup();
+    const first = await h.credentialsFor('bob');
+    let keyReads = 0;
+    const get = h.credentials.get.bind(h.credentials);
+    h.credentials.get = async (name) => {
+      keyReads++;
+      return get(name);
+    };
+    const second = await h.credentialsFor('bob');
+    expect(second.accessKeyId).toBe(first.accessKeyId);
+    expect(keyReads).toBe(0);
+    // Without a cached session the keys are read, once.
+    await h.sessions.removeAll();
+    await h.credentialsFor('bob');
+    expect(keyReads).toBe(1);
+    expect(fake.count('GetSessionToken')).toBe(2);
+  });
+
   it('uses --mfa-token without prompting', async () => {
     await setup();
     const creds = await h.credentialsFor('alice', { mfaToken: fake.mfaCode('alice') });

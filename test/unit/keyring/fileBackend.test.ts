@@ -145,6 +145,16 @@ describe('file backend and the Go aws-vault store', () => {
     });
   });
 
+  it('has() answers from the file names, without a passphrase (nothing is decrypted)', async () => {
+    const dir = copyFixture();
+    const backend = new FileBackend({ dir }); // no passphrase, no prompt
+    expect(await backend.has('team/dev prod')).toBe(true);
+    expect(await backend.has('interop')).toBe(true);
+    expect(await backend.has('missing')).toBe(false);
+    expect(await new CredentialStore(backend).has('interop')).toBe(true);
+    expect(await new FileBackend({ dir: join(tmp, 'absent') }).has('interop')).toBe(false);
+  });
+
   it('refuses a wrong passphrase with a clear error and changes nothing', async () => {
     const dir = copyFixture();
     const before = snapshot(dir);
