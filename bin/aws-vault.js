@@ -15,13 +15,32 @@ module.enableCompileCache?.();
 // A reader that goes away (`aws-vault list | head -1`) closes our stdout or
 // stderr: later writes fail with EPIPE. Nothing is left to tell, so drop the
 // output quietly and let the command finish its work (it may be storing a
-// key) rather than die with a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
-    // Any other output error: one line where possible, a failed exit, no stack.
-    process.exitCode = 1;
-    if (stream !== process.stderr) process.stderr.write(`aws-vault: error: ${error.message}\n`);
+// key) rather than die with a stack trace. The handler is attached when a
+// stream is first used: creating one costs start-up time that a plain
+// `exec`, which prints nothing, should not pay.
+function onOutputError(error) {
+  if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+  // Any other output error: one line where possible, a failed exit, no stack.
+  process.exitCode = 1;
+  if (this !== process.stderr) process.stderr.write(`aws-vault: error: ${error.message}\n`);
+}
+for (const name of ['stdout', 'stderr']) {
+  const original = Object.getOwnPropertyDescriptor(process, name);
+  if (typeof original?.get !== 'function' || !original.configurable) {
+    process[name].on('error', onOutputError);
+    continue;
+  }
+  let stream;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      if (stream === undefined) {
+        stream = original.get.call(process);
+        stream.on('error', onOutputError);
+      }
+      return stream;
+    },
   });
 }
 const argv = process.argv.slice(2);
