@@ -208,7 +208,7 @@ function addGlobalOptionsToSubcommands(program: Command): void {
 function assertHelpTopic(program: Command, argv: string[]): void {
   const at = findSubcommand(argv);
   const topic = argv[at + 1];
-  if (at < 0 || argv[at] !== 'help' || topic === undefined) return;
+  if (at < 0 || argv[at] !== 'help' || topic === undefined || topic === 'help') return;
   if (program.commands.some((c) => c.name() === topic || c.aliases().includes(topic))) return;
   throw new UsageError(`help: unknown command '${topic}'`);
 }
