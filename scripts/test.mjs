@@ -71,7 +71,11 @@ async function runVitest(env) {
     rmSync(reportDir, { recursive: true, force: true });
   }
   const passed = summary.numPassedTests ?? 0;
-  const failed = (summary.numFailedTests ?? 0) + (summary.numFailedTestSuites ?? 0);
+  // A file that fails to load has no test results of its own: count it once.
+  const brokenFiles = (summary.testResults ?? []).filter(
+    (file) => file.status === 'failed' && (file.assertionResults ?? []).length === 0,
+  ).length;
+  const failed = (summary.numFailedTests ?? 0) + brokenFiles;
   const skipped = (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0);
   console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
   if (code !== 0) return code;
