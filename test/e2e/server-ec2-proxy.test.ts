@@ -3,9 +3,10 @@
 // fresh network namespace (`unshare -n`) so the machine's own loopback is
 // never touched; skipped when not root or namespaces are unavailable.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -65,19 +66,50 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
     }
   });
 
-  it('as an unprivileged user without sudo rights: a clear error, nothing started', () => {
-    const run = spawnSync(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, child, bin, 'nonroot'],
-      { cwd: root, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin:/usr/sbin' } },
-    );
-    expect(run.stderr).toBe('');
-    const result = JSON.parse(run.stdout);
-    expect(result.error).toMatch(
-      /^UserError: the EC2 server needs root to serve 169\.254\.169\.254:80/,
-    );
-    expect(result.error).toMatch(/you are not root and cannot run sudo/);
-    expect(result.error).toContain('--ec2-server-address 127.0.0.1:9099');
-    expect(result.aliased).toBe(false);
+  it('as an unprivileged user without sudo rights: a clear error, nothing started', async () => {
+    // The checkout may sit where user 65534 cannot read (a clone under /root,
+    // a 0700 temp folder), so it gets its own readable copy: the child script
+    // bundled into one file, and this Node.
+    const dir = mkdtempSync(join(tmpdir(), 'awsvault-nonroot-'));
+    try {
+      chmodSync(dir, 0o755);
+      await build({
+        entryPoints: [child],
+        outfile: join(dir, 'child.mjs'),
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node22',
+        logLevel: 'error',
+        banner: {
+          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        },
+      });
+      copyFileSync(process.execPath, join(dir, 'node'));
+      chmodSync(join(dir, 'node'), 0o755);
+      const run = spawnSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          join(dir, 'node'),
+          join(dir, 'child.mjs'),
+          bin,
+          'nonroot',
+        ],
+        { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin:/usr/sbin' } },
+      );
+      expect(run.stderr).toBe('');
+      const result = JSON.parse(run.stdout);
+      expect(result.error).toMatch(
+        /^UserError: the EC2 server needs root to serve 169\.254\.169\.254:80/,
+      );
+      expect(result.error).toMatch(/you are not root and cannot run sudo/);
+      expect(result.error).toContain('--ec2-server-address 127.0.0.1:9099');
+      expect(result.aliased).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
