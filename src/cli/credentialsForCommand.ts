@@ -5,6 +5,7 @@ import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import type { Context } from './context.ts';
+import { lockDir, openVault } from './deps.ts';
 
 /** The credential flags `exec`, `export` (and friends) share, as commander parsed them. */
 export interface CredentialFlags {
@@ -308,8 +309,8 @@ export async function credentialsForCommand(
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
   const [vault, locks, engine] = await Promise.all([
-    openVaultFor(ctx),
-    lockDirFor(ctx),
+    openVault(ctx),
+    lockDir(ctx),
     import('../credentials/index.ts'),
   ]);
   if (!file.hasProfile(name) && !hasOtherSource(profile)) {
@@ -370,50 +371,4 @@ function hasOtherSource(profile: ProfileConfig): boolean {
     profile.webIdentityTokenProcess ||
     profile.credentialProcess,
   );
-}
-
-/**
- * The vault, opened without loading the interactive prompts when no prompt
- * can be needed (the file passphrase is in the environment, or a keychain
- * backend is chosen); otherwise through `deps.openVault`, which can ask for
- * the passphrase. Keeps the cached `exec`/`export` path light.
- */
-async function openVaultFor(ctx: Context) {
-  const { globals, env } = ctx;
-  const noPrompt =
-    env.AWS_VAULT_FILE_PASSPHRASE !== undefined ||
-    (globals.backend !== undefined && globals.backend !== 'file');
-  if (!noPrompt) return (await import('./deps.ts')).openVault(ctx);
-  const [{ openBackend }, { CredentialStore, SessionStore, OidcTokenStore }] = await Promise.all([
-    import('../keyring/openBackend.ts'),
-    import('../keyring/stores.ts'),
-  ]);
-  const backend = await openBackend({
-    backend: globals.backend,
-    keychainName: globals.keychainName,
-    secretServiceCollection: globals.secretServiceCollection,
-    fileDir: globals.fileDir,
-    filePassphrase: env.AWS_VAULT_FILE_PASSPHRASE,
-    passDir: globals.passDir,
-    passCmd: globals.passCmd,
-    passPrefix: globals.passPrefix,
-    debug: ctx.debug,
-  });
-  ctx.debug(`vault: using backend ${backend.name}`);
-  return {
-    backend,
-    credentials: new CredentialStore(backend),
-    sessions: new SessionStore(backend),
-    oidcTokens: new OidcTokenStore(backend),
-  };
-}
-
-/** `~/.awsvault/locks` (0700), as `deps.lockDir` makes it. */
-async function lockDirFor(ctx: Context): Promise<string> {
-  const { chmod, mkdir } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const dir = join(ctx.homedir, '.awsvault', 'locks');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
-  return dir;
 }

@@ -1,11 +1,13 @@
-import { InvalidArgumentError } from 'commander';
-import { closeSync, openSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+// The lazy helpers every command uses. Kept light on purpose: the cached
+// `exec`/`export` path loads this module, so nothing heavy is imported at the
+// top (no commander, no prompts, no node:fs/promises); each helper loads
+// what it needs when it runs.
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
 import type { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
-import { terminalPrompter, type Prompter } from '../prompt/interactive.ts';
+import type { Prompter } from '../prompt/interactive.ts';
 import type { Context } from './context.ts';
 
 /** The vault opened for a command: the backend and the typed stores over it. */
@@ -36,7 +38,10 @@ export async function loadConfig(ctx: Context): Promise<ConfigFile> {
 export function backendOptions(ctx: Context): BackendOptions {
   const { globals, env } = ctx;
   const passphrase = env.AWS_VAULT_FILE_PASSPHRASE;
-  const prompter = promptFor(ctx);
+  // Asking whether a terminal exists creates the stdin stream: only when a
+  // file passphrase may have to be asked for.
+  const mayPrompt =
+    passphrase === undefined && (globals.backend === undefined || globals.backend === 'file');
   return {
     backend: globals.backend,
     keychainName: globals.keychainName,
@@ -44,7 +49,8 @@ export function backendOptions(ctx: Context): BackendOptions {
     fileDir: globals.fileDir,
     // An empty passphrase in the environment is a choice the Go aws-vault honours too.
     filePassphrase: passphrase,
-    promptPassphrase: hasTerminal(ctx) ? (message) => prompter.secret(message) : undefined,
+    promptPassphrase:
+      mayPrompt && hasTerminal(ctx) ? (message) => promptFor(ctx).secret(message) : undefined,
     passDir: globals.passDir,
     passCmd: globals.passCmd,
     passPrefix: globals.passPrefix,
@@ -83,8 +89,9 @@ export function openVault(ctx: Context): Promise<Vault> {
  */
 export async function lockDir(ctx: Context): Promise<string> {
   const dir = join(ctx.homedir, '.awsvault', 'locks');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  // Synchronous: two system calls, and no node:fs/promises to load.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   return dir;
 }
 
@@ -101,9 +108,21 @@ export function hasTerminal(ctx: Context): boolean {
   }
 }
 
-/** The interactive prompter for `ctx` (prompts on the terminal, never on stdout). */
+/**
+ * The interactive prompter for `ctx` (prompts on the terminal, never on
+ * stdout). The prompt module and the streams load at the first question.
+ */
 export function promptFor(ctx: Context, noTtyHint?: string): Prompter {
-  return terminalPrompter({ stdin: ctx.io.stdin, stderr: ctx.io.stderr, noTtyHint });
+  let prompter: Promise<Prompter> | undefined;
+  const load = () =>
+    (prompter ??= import('../prompt/interactive.ts').then(({ terminalPrompter }) =>
+      terminalPrompter({ stdin: ctx.io.stdin, stderr: ctx.io.stderr, noTtyHint }),
+    ));
+  return {
+    text: async (message) => (await load()).text(message),
+    secret: async (message) => (await load()).secret(message),
+    confirm: async (message) => (await load()).confirm(message),
+  };
 }
 
 /**
@@ -111,7 +130,13 @@ export function promptFor(ctx: Context, noTtyHint?: string): Prompter {
  * config (`prod`, `team/dev prod`); empty names are usage errors.
  */
 export function profileNameArg(value: string): string {
-  if (value.trim() === '') throw new InvalidArgumentError('profile name must not be empty');
+  if (value.trim() === '') {
+    // Commander's InvalidArgumentError, by its code: commander is not imported here.
+    throw Object.assign(new Error('profile name must not be empty'), {
+      code: 'commander.invalidArgument',
+      exitCode: 1,
+    });
+  }
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readText } from '../keyring/fsAsync.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
@@ -35,7 +35,7 @@ async function webIdentityToken(profile: ProfileConfig, deps: EngineDeps): Promi
   const p = `profile ${profile.name}`;
   if (profile.webIdentityTokenFile !== undefined && profile.webIdentityTokenFile !== '') {
     try {
-      return (await readFile(profile.webIdentityTokenFile, 'utf8')).trim();
+      return (await readText(profile.webIdentityTokenFile)).trim();
     } catch (error) {
       const code = (error as { code?: string }).code ?? String(error);
       throw new UserError(

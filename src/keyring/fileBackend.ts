@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import * as fs from './fsAsync.ts';
+import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Backend, SetOptions } from './backend.ts';
@@ -59,7 +60,7 @@ export class FileBackend implements Backend {
     await this.#checkDir(false);
     let token: string;
     try {
-      token = await fs.readFile(this.#path(key), 'utf8');
+      token = await fs.readText(this.#path(key));
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw new UserError(`file backend: cannot read ${this.#path(key)}: ${errnoText(error)}`, {
@@ -128,7 +129,7 @@ export class FileBackend implements Backend {
   async #fileNames(): Promise<string[]> {
     let entries;
     try {
-      entries = await fs.readdir(this.dir, { withFileTypes: true });
+      entries = await fs.readDirEntries(this.dir);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return [];
       throw new UserError(`file backend: cannot list ${this.dir}: ${errnoText(error)}`, {
@@ -163,7 +164,7 @@ export class FileBackend implements Backend {
         });
       }
       if (!create) return;
-      await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await fs.mkdir(this.dir, 0o700);
       await fs.chmod(this.dir, 0o700);
       this.#debug(`file backend: created ${this.dir} (0700)`);
       this.#dirChecked = true;
@@ -223,7 +224,7 @@ export class FileBackend implements Backend {
     for (const name of await this.#fileNames()) {
       let token: string;
       try {
-        token = await fs.readFile(join(this.dir, name), 'utf8');
+        token = await fs.readText(join(this.dir, name));
       } catch {
         continue;
       }
@@ -285,17 +286,17 @@ export class FileBackend implements Backend {
 
   async #writeAtomically(path: string, contents: string): Promise<void> {
     const tmp = join(this.dir, `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-    const handle = await fs.open(
+    const fd = await fs.open(
       tmp,
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
       0o600,
     );
     try {
       try {
-        await handle.writeFile(contents, 'utf8');
-        await handle.sync();
+        await fs.writeAll(fd, contents);
+        await fs.fsync(fd);
       } finally {
-        await handle.close();
+        await fs.close(fd);
       }
       await fs.rename(tmp, path);
     } catch (error) {
@@ -312,7 +313,7 @@ export class FileBackend implements Backend {
   async #removeStaleTempFiles(): Promise<void> {
     let names: string[];
     try {
-      names = await fs.readdir(this.dir);
+      names = await fs.readDirNames(this.dir);
     } catch {
       return;
     }
@@ -340,14 +341,14 @@ export class WrongPassphraseError extends UserError {
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await fs.open(dir, constants.O_RDONLY);
-    await handle.sync();
+    fd = await fs.open(dir, constants.O_RDONLY);
+    await fs.fsync(fd);
   } catch {
     // Some platforms (Windows) cannot fsync a folder; the rename is still atomic.
   } finally {
-    await handle?.close();
+    if (fd !== undefined) await fs.close(fd).catch(() => undefined);
   }
 }
 
