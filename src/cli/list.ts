@@ -36,6 +36,12 @@ export interface ListDeps {
   stdout: Writable;
   /** Where advice goes (stderr), so stdout stays the Go table byte for byte. */
   stderr: Writable;
+  /**
+   * **(ext)** Adds a `Key age` column to the table. Set when stdout is a
+   * terminal: people see ages, while scripts reading a pipe keep getting the
+   * Go table byte for byte.
+   */
+  showKeyAge?: boolean;
   now?: () => Date;
 }
 
@@ -88,9 +94,20 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
     return;
   }
 
+  const ageDays = (name: string): number | undefined => {
+    const added = addedAt.get(name);
+    return added ? Math.floor((now.getTime() - added.getTime()) / DAY_MS) : undefined;
+  };
+  const showAge = deps.showKeyAge === true && credentialNames.some((n) => addedAt.get(n));
+  const ageCell = (credentials: string): string[] => {
+    if (!showAge) return [];
+    const days = credentials === '-' ? undefined : ageDays(credentials);
+    if (days === undefined) return ['-'];
+    return [`${days} day${days === 1 ? '' : 's'}${days >= KEY_ROTATION_DAYS ? ' (rotate)' : ''}`];
+  };
   const rows: string[][] = [
-    ['Profile', 'Credentials', 'Sessions'],
-    ['=======', '===========', '========'],
+    ['Profile', 'Credentials', 'Sessions', ...(showAge ? ['Key age'] : [])],
+    ['=======', '===========', '========', ...(showAge ? ['======='] : [])],
   ];
   const displayed = new Set<string>();
   for (const name of profileNames) {
@@ -99,25 +116,25 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
     if (startUrl !== undefined && tokens.includes(startUrl)) labels.push(`oidc:${startUrl}`);
     for (const s of sessions) if (s.profileName === name) labels.push(sessionLabel(s, now));
     for (const l of labels) displayed.add(l);
+    const credentials = credentialSet.has(name) ? name : '-';
     rows.push([
       name,
-      credentialSet.has(name) ? name : '-',
+      credentials,
       labels.length > 0 ? labels.join(', ') : '-',
+      ...ageCell(credentials),
     ]);
   }
   for (const name of credentialNames) {
-    if (!deps.hasProfile(name)) rows.push(['-', name, '-']);
+    if (!deps.hasProfile(name)) rows.push(['-', name, '-', ...ageCell(name)]);
   }
   for (const label of allSessionLabels) {
-    if (!displayed.has(label)) rows.push(['-', '-', label]);
+    if (!displayed.has(label)) rows.push(['-', '-', label, ...ageCell('-')]);
   }
   deps.stdout.write(tabwrite(rows));
 
   for (const name of credentialNames) {
-    const added = addedAt.get(name);
-    if (!added) continue;
-    const days = Math.floor((now.getTime() - added.getTime()) / DAY_MS);
-    if (days >= KEY_ROTATION_DAYS) {
+    const days = ageDays(name);
+    if (days !== undefined && days >= KEY_ROTATION_DAYS) {
       deps.stderr.write(
         `aws-vault: note: the access key stored for "${name}" is ${days} days old; ` +
           `rotate it with: aws-vault rotate ${shellQuote(name)}\n`,
@@ -297,7 +314,11 @@ function emptyVaultPart() {
 }
 
 function io(ctx: Context) {
-  return { stdout: ctx.io.stdout, stderr: ctx.io.stderr };
+  return {
+    stdout: ctx.io.stdout,
+    stderr: ctx.io.stderr,
+    showKeyAge: ctx.io.stdout.isTTY === true,
+  };
 }
 
 function errorText(error: unknown): string {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import { spawnSync } from 'node:child_process';
+import { BIN, makeTempHome, runCli, type TempHome } from './_runCli.ts';
 import { BACKEND_CASES, cleanupProfiles, fakeKeys, seedSession, uniqueProfile } from './_vault.ts';
 
 const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
@@ -131,6 +132,26 @@ describe('list', () => {
       env: home.env({ AWS_VAULT_FILE_PASSPHRASE: undefined }),
     });
     expect(r).toMatchObject({ exitCode: 0, stdout: 'a\nb\n', stderr: '' });
+  });
+
+  it("on a terminal, adds each stored key's age (ext); piped, the Go table", async () => {
+    const home = makeTempHome({ config: '[profile a]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const env = home.env({
+      AWS_ACCESS_KEY_ID: 'AKIAAGECOLUMN0000001',
+      AWS_SECRET_ACCESS_KEY: 'x'.repeat(40),
+    });
+    expect((await runCli(['add', '--env', 'a'], { env })).exitCode).toBe(0);
+    const onTerminal = spawnSync(
+      'script',
+      ['-qec', `"${process.execPath}" "${BIN}" list`, '/dev/null'],
+      { env: home.env(), encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(onTerminal.stdout).toMatch(/^Profile\s+Credentials\s+Sessions\s+Key age\s*\r?$/m);
+    expect(onTerminal.stdout).toMatch(/^a\s+a\s+-\s+0 days\s*\r?$/m);
+    const piped = await runCli(['list'], { env: home.env() });
+    expect(piped.stdout).not.toContain('Key age');
+    expect(piped.stdout).toMatch(/^a {24}a {24}- {24}$/m);
   });
 
   it('an empty vault and config print the header only', async () => {

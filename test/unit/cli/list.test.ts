@@ -49,6 +49,27 @@ function deps(overrides: Partial<ListDeps> = {}) {
 const input = { onlyProfiles: false, onlyCredentials: false, onlySessions: false, json: false };
 
 describe('list', () => {
+  it('adds a Key age column for a terminal, flagging keys due for rotation (ext)', async () => {
+    const { d, out } = deps({ showKeyAge: true });
+    await listCommand(input, d);
+    const lines = out.text().split('\n');
+    expect(lines[0]).toMatch(/^Profile {18}Credentials {14}Sessions +Key age +$/);
+    expect(lines[1]).toMatch(/^={7} {18}={11} {14}={8} +={7} +$/);
+    expect(lines.find((l) => l.startsWith('prod '))).toMatch(
+      /sts\.GetSessionToken:57m3s\s+1 day\s*$/,
+    );
+    expect(lines.find((l) => l.startsWith('default '))).toMatch(/-\s+-\s+-\s*$/);
+    expect(lines.find((l) => l.includes('orphan'))).toMatch(/121 days \(rotate\)\s*$/);
+  });
+
+  it('keeps the Go table when no key age is known, even on a terminal', async () => {
+    const plain = deps();
+    await listCommand(input, plain.d);
+    const tty = deps({ showKeyAge: true, credentialsAddedAt: async () => undefined });
+    await listCommand(input, tty.d);
+    expect(tty.out.text()).toBe(plain.out.text());
+  });
+
   it('prints the Go table byte for byte, with orphan rows', async () => {
     const { d, out, err } = deps();
     await listCommand(input, d);
