@@ -6,6 +6,9 @@ import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials
 import { UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 import { lockDir, openVault } from './deps.ts';
+import { loadConfigFile } from '../config/loadConfigFile.ts';
+import { resolveProfileConfig } from '../config/resolveProfileConfig.ts';
+import { assumeRoleFrom, getCredentialsProvider } from '../credentials/index.ts';
 
 /** The credential flags `exec`, `export` (and friends) share, as commander parsed them. */
 export interface CredentialFlags {
@@ -298,21 +301,13 @@ export async function credentialsForCommand(
   flags: CredentialFlags,
   options: { server?: boolean } = {},
 ): Promise<CommandCredentials> {
-  const [{ loadConfigFile }, { resolveProfileConfig }] = await Promise.all([
-    import('../config/loadConfigFile.ts'),
-    import('../config/resolveProfileConfig.ts'),
-  ]);
   const file = loadConfigFile(ctx.env, ctx.homedir);
   const profile = resolveProfileConfig(file, name, {
     env: ctx.env,
     overrides: overridesFrom(flags),
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
-  const [vault, locks, engine] = await Promise.all([
-    openVault(ctx),
-    lockDir(ctx),
-    import('../credentials/index.ts'),
-  ]);
+  const [vault, locks] = await Promise.all([openVault(ctx), lockDir(ctx)]);
   if (!file.hasProfile(name) && !hasOtherSource(profile)) {
     // Only the vault could know it: a typo, or keys never added.
     await assertKnownProfile(name, {
@@ -350,11 +345,11 @@ export async function credentialsForCommand(
     mfaPrompt,
     ssoUseStdout: flags.stdout === true,
   };
-  const provider = engine.getCredentialsProvider(profile, deps);
+  const provider = getCredentialsProvider(profile, deps);
   return {
     profile,
     provider,
-    assumeRole: (roleArn) => engine.assumeRoleFrom(provider, roleArn, profile, deps),
+    assumeRole: (roleArn) => assumeRoleFrom(provider, roleArn, profile, deps),
   };
 }
 

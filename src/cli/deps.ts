@@ -6,7 +6,8 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
-import type { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
+import { openBackend } from '../keyring/openBackend.ts';
+import { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
 import type { Prompter } from '../prompt/interactive.ts';
 import type { Context } from './context.ts';
 
@@ -66,8 +67,6 @@ export function openVault(ctx: Context): Promise<Vault> {
   let vault = vaults.get(ctx);
   if (!vault) {
     vault = (async () => {
-      const [{ openBackend }, { CredentialStore, SessionStore, OidcTokenStore }] =
-        await Promise.all([import('../keyring/openBackend.ts'), import('../keyring/stores.ts')]);
       const backend = await openBackend(backendOptions(ctx));
       ctx.debug(`vault: using backend ${backend.name}`);
       return {
