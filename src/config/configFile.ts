@@ -11,7 +11,6 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
@@ -225,10 +224,7 @@ function writeFileAtomic(path: string, data: Buffer): void {
     } catch {
       // A new file: 0600.
     }
-    const temp = join(
-      dir,
-      `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`,
-    );
+    const temp = join(dir, `.${basename(target)}.${process.pid}.${randomSuffix()}.tmp`);
     const fd = openSync(temp, 'wx', mode);
     try {
       writeAll(fd, data);
@@ -253,6 +249,14 @@ function writeFileAtomic(path: string, data: Buffer): void {
       cause: error,
     });
   }
+}
+
+/**
+ * Six random bytes in hex for a temporary file name. node:crypto loads here,
+ * not with the module: reading the config (every command) needs none of it.
+ */
+function randomSuffix(): string {
+  return process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex');
 }
 
 function writeAll(fd: number, data: Buffer): void {
