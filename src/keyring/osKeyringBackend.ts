@@ -78,7 +78,10 @@ export class OsKeyringBackend implements Backend {
     } catch (error) {
       throw await this.#failure('list', error);
     }
-    if (found.length === 0) await this.#assertUsable();
+    // A locked collection lists as empty; and a named collection that does not
+    // exist makes the library search every collection, so its listing is
+    // trusted only once the collection is known to be there.
+    if (found.length === 0 || this.#target() !== undefined) await this.#assertUsable();
     return [...new Set(found.map((c) => c.account))].sort();
   }
 

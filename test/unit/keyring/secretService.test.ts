@@ -72,4 +72,24 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
       /no keyring collection labelled "NoSuchCollection"/,
     );
   });
+
+  it('does not list the default collection when the named collection does not exist', async () => {
+    // The flake behind the test above: with an entry elsewhere (another test
+    // file's), the keyring library listed it for the missing collection.
+    const elsewhere = await openBackend({ ...options, backend: 'secret-service' });
+    const key = uniquePrefix('elsewhere');
+    await elsewhere.set(key, 'in the default collection');
+    try {
+      const backend = await openBackend({
+        ...options,
+        backend: 'secret-service',
+        secretServiceCollection: 'NoSuchCollection',
+      });
+      await expect(backend.keys()).rejects.toThrow(
+        /no keyring collection labelled "NoSuchCollection"/,
+      );
+    } finally {
+      await elsewhere.remove(key);
+    }
+  });
 });
