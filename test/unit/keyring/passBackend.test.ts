@@ -66,4 +66,22 @@ describe('pass backend', () => {
       }),
     ).rejects.toThrow(/pass backend: the pass program \("no-such-pass-xyz"\) is not installed/);
   });
+
+  it('reports the exit status, not an EPIPE crash, when pass exits without reading stdin', async () => {
+    // More than a pipe's buffer, so the write is still pending when the stand-in exits.
+    const cmd = join(tmp, 'early-exit-pass');
+    writeFileSync(cmd, '#!/bin/sh\necho "gpg: no public key" >&2\nexit 1\n');
+    chmodSync(cmd, 0o755);
+    const backend = await openBackend({
+      backend: 'pass',
+      fileDir: tmp,
+      passCmd: cmd,
+      passDir: join(tmp, 'store'),
+      debug: () => undefined,
+    });
+    const value = 'x'.repeat(1 << 20);
+    await expect(backend.set('big', value)).rejects.toThrow(
+      /pass backend: '.*early-exit-pass insert' failed \(exit 1\): gpg: no public key/,
+    );
+  });
 });
