@@ -5,7 +5,7 @@ import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import type { Context } from './context.ts';
-import { lockDir, openVault } from './deps.ts';
+import { engineDeps, lockDir, openVault } from './deps.ts';
 import { loadConfigFile } from '../config/loadConfigFile.ts';
 import { resolveProfileConfig } from '../config/resolveProfileConfig.ts';
 import { assumeRoleFrom, getCredentialsProvider } from '../credentials/index.ts';
@@ -335,16 +335,7 @@ export async function credentialsForCommand(
     );
     return (await prompt)(request);
   };
-  const deps = {
-    credentials: vault.credentials,
-    sessions: vault.sessions,
-    oidcTokens: vault.oidcTokens,
-    lockDir: locks,
-    env: ctx.env,
-    debug: ctx.debug,
-    mfaPrompt,
-    ssoUseStdout: flags.stdout === true,
-  };
+  const deps = { ...engineDeps(ctx, vault, locks, mfaPrompt), ssoUseStdout: flags.stdout === true };
   const provider = getCredentialsProvider(profile, deps);
   return {
     profile,

@@ -5,6 +5,8 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
+import type { EngineDeps } from '../credentials/engineDeps.ts';
+import type { MfaPrompt } from '../credentials/types.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
 import { openBackend } from '../keyring/openBackend.ts';
 import { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
@@ -79,6 +81,28 @@ export function openVault(ctx: Context): Promise<Vault> {
     vaults.set(ctx, vault);
   }
   return vault;
+}
+
+/**
+ * The credentials engine's dependencies for a command: the vault's stores,
+ * the lock folder, the environment and debug log of `ctx`, and `mfaPrompt`
+ * to ask for MFA codes.
+ */
+export function engineDeps(
+  ctx: Context,
+  vault: Vault,
+  lockDir: string,
+  mfaPrompt: MfaPrompt,
+): EngineDeps {
+  return {
+    credentials: vault.credentials,
+    sessions: vault.sessions,
+    oidcTokens: vault.oidcTokens,
+    lockDir,
+    env: ctx.env,
+    debug: ctx.debug,
+    mfaPrompt,
+  };
 }
 
 /**

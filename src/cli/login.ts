@@ -305,19 +305,11 @@ function checkFederationDuration(seconds: number): void {
 
 /** The engine's dependencies for the federation helper (no MFA needed there). */
 async function engineDepsFor(ctx: Context): Promise<EngineDeps> {
-  const { openVault, lockDir } = await import('./deps.ts');
+  const { engineDeps, openVault, lockDir } = await import('./deps.ts');
   const [vault, locks] = await Promise.all([openVault(ctx), lockDir(ctx)]);
-  return {
-    credentials: vault.credentials,
-    sessions: vault.sessions,
-    oidcTokens: vault.oidcTokens,
-    lockDir: locks,
-    env: ctx.env,
-    debug: ctx.debug,
-    mfaPrompt: async () => {
-      throw new UserError('GetFederationToken cannot use MFA');
-    },
-  };
+  return engineDeps(ctx, vault, locks, async () => {
+    throw new UserError('GetFederationToken cannot use MFA');
+  });
 }
 
 export const registerLogin: RegisterCommand = (program: Command, host) => {

@@ -248,10 +248,8 @@ function activationTimeoutMs(env: NodeJS.ProcessEnv): number | undefined {
  * the command half of {@link rotateKey}, which does the work.
  */
 export async function rotateCommand(input: RotateInput, ctx: Context): Promise<number> {
-  const [{ loadConfig, openVault, lockDir }, { resolveProfileConfig }] = await Promise.all([
-    import('./deps.ts'),
-    import('../config/resolveProfileConfig.ts'),
-  ]);
+  const [{ engineDeps, loadConfig, openVault, lockDir }, { resolveProfileConfig }] =
+    await Promise.all([import('./deps.ts'), import('../config/resolveProfileConfig.ts')]);
   const file = await loadConfig(ctx);
   const profile = resolveProfileConfig(file, input.profile, {
     env: ctx.env,
@@ -270,14 +268,11 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
       import('./credentialsForCommand.ts'),
     ]);
   await knownProfileCheck(ctx, file, vault.credentials)(input.profile);
-  const deps: EngineDeps = {
-    credentials: vault.credentials,
-    sessions: vault.sessions,
-    oidcTokens: vault.oidcTokens,
-    lockDir: locks,
-    env: ctx.env,
-    debug: ctx.debug,
-    mfaPrompt: mfaPromptFor({
+  const deps = engineDeps(
+    ctx,
+    vault,
+    locks,
+    mfaPromptFor({
       driver: ctx.globals.prompt ?? 'terminal',
       io: ctx.io,
       env: ctx.env,
@@ -287,7 +282,7 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
       noTerminalHint:
         'pass the code with -t/--mfa-token, set mfa_process in the profile, choose another --prompt (ykman, zenity, kdialog, osascript), or run rotate in a terminal',
     }),
-  };
+  );
   const storedAs = await federation.findStoredKeysProfile(profile, deps);
   if (storedAs === undefined) {
     throw new UserError(
