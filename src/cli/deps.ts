@@ -2,7 +2,7 @@
 // `exec`/`export` path loads this module, so nothing heavy is imported at the
 // top (no commander, no prompts, no node:fs/promises); each helper loads
 // what it needs when it runs.
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
@@ -10,6 +10,7 @@ import type { MfaPrompt } from '../credentials/types.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
 import { openBackend } from '../keyring/openBackend.ts';
 import { CredentialStore, OidcTokenStore, SessionStore } from '../keyring/stores.ts';
+import { hasControllingTerminal } from '../prompt/controllingTerminal.ts';
 import type { Prompter } from '../prompt/interactive.ts';
 import type { Context } from './context.ts';
 
@@ -120,15 +121,7 @@ export async function lockDir(ctx: Context): Promise<string> {
 
 /** True when a prompt can reach a person: stdin is a TTY or a controlling terminal exists. */
 export function hasTerminal(ctx: Context): boolean {
-  if (ctx.io.stdin.isTTY) return true;
-  if (process.platform === 'win32') return false;
-  try {
-    // Opening and closing /dev/tty is the only portable test for a controlling terminal.
-    closeSync(openSync('/dev/tty', 'r'));
-    return true;
-  } catch {
-    return false;
-  }
+  return ctx.io.stdin.isTTY === true || hasControllingTerminal();
 }
 
 /**

@@ -4,12 +4,13 @@
  * the credentials engine checks the code. No code is ever logged.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Io } from '../cli/context.ts';
 import type { MfaPrompt } from '../credentials/types.ts';
 import { describeExit, runShellCommand } from '../credentials/runShellCommand.ts';
 import { UserError } from '../errors.ts';
+import { hasControllingTerminal } from './controllingTerminal.ts';
 import { terminalPrompter } from './interactive.ts';
 
 /** Every driver name `--prompt` / `AWS_VAULT_PROMPT` accepts. */
@@ -122,16 +123,6 @@ function chooseDriver(options: MfaPromptOptions): keyof typeof DRIVERS {
     if (onPath(candidate, options.env)) return candidate;
   }
   return 'terminal';
-}
-
-function hasControllingTerminal(): boolean {
-  if (process.platform === 'win32') return false;
-  try {
-    closeSync(openSync('/dev/tty', 'r'));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function onPath(command: string, env: NodeJS.ProcessEnv): boolean {
