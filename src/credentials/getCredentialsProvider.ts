@@ -1,7 +1,7 @@
 import type { ProfileConfig } from '../config/types.ts';
 import type { StsSigner } from '../aws/sts.ts';
 import { UserError } from '../errors.ts';
-import type { EngineDeps } from './engineDeps.ts';
+import type { EngineDeps, SessionMeta } from './engineDeps.ts';
 import { fromAssumeRole } from './fromAssumeRole.ts';
 import { fromCredentialProcess } from './fromCredentialProcess.ts';
 import { fromSessionToken } from './fromSessionToken.ts';
@@ -131,30 +131,22 @@ async function stepFor(
 
   if (profile.webIdentityTokenFile || profile.webIdentityTokenProcess) {
     deps.debug(`${p}: using web identity`);
-    return {
-      provider: cached(
-        fromWebIdentity(profile, deps),
-        { type: 'sts.AssumeRoleWithWebIdentity', profileName: profile.name },
-        profile,
-        state,
-      ),
-      kind: 'temporary',
-      profileName: profile.name,
-    };
+    return temporaryStep(
+      fromWebIdentity(profile, deps),
+      { type: 'sts.AssumeRoleWithWebIdentity', profileName: profile.name },
+      profile,
+      state,
+    );
   }
 
   if (profile.credentialProcess !== undefined && profile.credentialProcess !== '') {
     deps.debug(`${p}: using credential_process`);
-    return {
-      provider: cached(
-        fromCredentialProcess(profile, deps),
-        { type: 'credential_process', profileName: profile.name },
-        profile,
-        state,
-      ),
-      kind: 'temporary',
-      profileName: profile.name,
-    };
+    return temporaryStep(
+      fromCredentialProcess(profile, deps),
+      { type: 'credential_process', profileName: profile.name },
+      profile,
+      state,
+    );
   }
 
   throw new UserError(
@@ -207,16 +199,12 @@ function sessionTokenStep(
     mfaCode: state.mfaCode,
     deps: state.deps,
   });
-  return {
-    provider: cached(
-      provider,
-      { type: 'sts.GetSessionToken', profileName: profile.name, mfaSerial: mfaSerial ?? '' },
-      profile,
-      state,
-    ),
-    kind: 'temporary',
-    profileName: profile.name,
-  };
+  return temporaryStep(
+    provider,
+    { type: 'sts.GetSessionToken', profileName: profile.name, mfaSerial: mfaSerial ?? '' },
+    profile,
+    state,
+  );
 }
 
 function assumeRoleStep(profile: ProfileConfig, source: Step, state: ChainState): Step {
@@ -239,24 +227,29 @@ function assumeRoleStep(profile: ProfileConfig, source: Step, state: ChainState)
     mfaCode: state.mfaCode,
     deps: state.deps,
   });
+  return temporaryStep(
+    provider,
+    { type: 'sts.AssumeRole', profileName: profile.name, mfaSerial: profile.mfaSerial ?? '' },
+    profile,
+    state,
+  );
+}
+
+/**
+ * A step of temporary credentials from `provider`, kept in the vault's
+ * session cache under `meta` unless this request skips the cache.
+ */
+function temporaryStep(
+  provider: CredentialsProvider,
+  meta: SessionMeta,
+  profile: ProfileConfig,
+  state: ChainState,
+): Step {
   return {
-    provider: cached(
-      provider,
-      { type: 'sts.AssumeRole', profileName: profile.name, mfaSerial: profile.mfaSerial ?? '' },
-      profile,
-      state,
-    ),
+    provider: state.cache
+      ? withSessionCache(provider, { meta, minTtl: profile.minTtl, deps: state.deps })
+      : provider,
     kind: 'temporary',
     profileName: profile.name,
   };
-}
-
-function cached(
-  provider: CredentialsProvider,
-  meta: { type: string; profileName: string; mfaSerial?: string },
-  profile: ProfileConfig,
-  state: ChainState,
-): CredentialsProvider {
-  if (!state.cache) return provider;
-  return withSessionCache(provider, { meta, minTtl: profile.minTtl, deps: state.deps });
 }
