@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The binary under test; AWS_VAULT_TEST_BIN points elsewhere (e.g. an installed build). */
 export const BIN = process.env.AWS_VAULT_TEST_BIN ?? join(ROOT, 'bin', 'aws-vault.js');
-export const GO_FIXTURE = '/work/shared/fixtures/go-aws-vault-file-store';
+/** A copy of ../shared/fixtures/go-aws-vault-file-store, written by the Go aws-vault. */
+export const GO_FIXTURE = join(ROOT, 'test/fixtures/go-aws-vault-file-store');
 export const GO_FIXTURE_PASSPHRASE = 'correct horse battery staple';
 
 export interface RunResult {

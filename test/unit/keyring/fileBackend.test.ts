@@ -20,12 +20,9 @@ import { FileBackend } from '../../../src/keyring/fileBackend.ts';
 import { openBackend } from '../../../src/keyring/openBackend.ts';
 import { decodeFileName, encodeFileName } from '../../../src/keyring/percent.ts';
 
-const FIXTURE = '/work/shared/fixtures/go-aws-vault-file-store/keys';
 const GO_PASSPHRASE = 'correct horse battery staple';
-const fixtureDir = new URL(
-  '../../../../shared/fixtures/go-aws-vault-file-store/keys',
-  import.meta.url,
-).pathname;
+// A copy of ../shared/fixtures/go-aws-vault-file-store, written by the Go aws-vault.
+const fixtureDir = new URL('../../fixtures/go-aws-vault-file-store/keys', import.meta.url).pathname;
 
 let tmp: string;
 beforeEach(() => {
@@ -37,17 +34,8 @@ afterEach(() => {
 
 function copyFixture(): string {
   const dir = join(tmp, 'keys');
-  cpSync(statSafe(fixtureDir) ? fixtureDir : FIXTURE, dir, { recursive: true });
+  cpSync(fixtureDir, dir, { recursive: true });
   return dir;
-}
-
-function statSafe(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function snapshot(dir: string): Record<string, string> {
