@@ -62,6 +62,19 @@ export class CredentialCache<T> {
     return this.#inFlight;
   }
 
+  /**
+   * Hands the rendered entry to `ok`: at once when fresh (the hot path, no
+   * promise), else after the shared fetch; a failed fetch goes to `fail`.
+   */
+  serve(ok: (rendered: T) => void, fail: (error: unknown) => void): void {
+    const entry = this.peek();
+    if (entry !== undefined) {
+      ok(entry.rendered);
+      return;
+    }
+    this.get().then((fresh) => ok(fresh.rendered), fail);
+  }
+
   async #fetch(): Promise<CachedEntry<T>> {
     const credentials = await this.#options.provider();
     const fetchedAt = this.#now();

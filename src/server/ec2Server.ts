@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserError } from '../errors.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { CredentialCache } from './credentialCache.ts';
 import {
   closeServer,
+  createCredentialServer,
+  credentialFields,
+  hostAllowed,
   hostHeader,
   isLoopbackHost,
   listen,
@@ -12,7 +15,6 @@ import {
   publicMessage,
   rfc3339,
   send,
-  servedExpiration,
 } from './http.ts';
 import { METADATA_ADDRESS, startPrivilegedProxy } from './privilegedProxy.ts';
 import type { Ec2ServerOptions, RunningServer } from './types.ts';
@@ -37,10 +39,7 @@ function renderImdsBody(credentials: Credentials, fetchedAt: number): Buffer {
       Code: 'Success',
       LastUpdated: rfc3339(new Date(fetchedAt)),
       Type: 'AWS-HMAC',
-      AccessKeyId: credentials.accessKeyId,
-      SecretAccessKey: credentials.secretAccessKey,
-      Token: credentials.sessionToken ?? '',
-      Expiration: rfc3339(servedExpiration(credentials, fetchedAt)),
+      ...credentialFields(credentials, fetchedAt),
     }),
   );
 }
@@ -122,10 +121,9 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
     return token;
   };
 
-  const server = createServer((req, res) => {
+  const server = createCredentialServer((req, res) => {
     const path = pathOf(req);
-    const host = req.headers.host;
-    if (host === undefined || !(allowedHosts.has(host) || allowedHosts.has(host.toLowerCase()))) {
+    if (!hostAllowed(allowedHosts, req.headers.host)) {
       reply(req, res, path, 403, TEXT_TYPE, 'Forbidden: invalid Host header');
       return;
     }
@@ -170,13 +168,8 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
         return;
       case CREDS_PATH:
       case `${CREDS_PATH}/`: {
-        const entry = cache.peek();
-        if (entry !== undefined) {
-          reply(req, res, path, 200, JSON_TYPE, entry.rendered);
-          return;
-        }
-        cache.get().then(
-          (fresh) => reply(req, res, path, 200, JSON_TYPE, fresh.rendered),
+        cache.serve(
+          (rendered) => reply(req, res, path, 200, JSON_TYPE, rendered),
           (error: unknown) => {
             const message = publicMessage(error);
             debug(`ec2 server: refreshing credentials failed: ${message}`);
@@ -216,9 +209,6 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
         reply(req, res, path, 404, TEXT_TYPE, 'Not Found');
     }
   });
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
 
   const listenHost = bind?.host ?? '127.0.0.1';
   let port: number;

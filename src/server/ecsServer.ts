@@ -1,16 +1,17 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Credentials } from '../credentials/types.ts';
 import { CredentialCache } from './credentialCache.ts';
 import {
   closeServer,
+  createCredentialServer,
+  credentialFields,
+  hostAllowed,
   jsonMessage,
   listen,
   pathOf,
   publicMessage,
-  rfc3339,
   send,
-  servedExpiration,
 } from './http.ts';
 import type { RunningServer, ServerOptions } from './types.ts';
 
@@ -28,14 +29,7 @@ interface Rendered {
 
 /** The ECS container-credentials document the SDKs and the AWS CLI read. */
 function renderEcsBody(credentials: Credentials, fetchedAt: number): Rendered {
-  const body = Buffer.from(
-    JSON.stringify({
-      AccessKeyId: credentials.accessKeyId,
-      SecretAccessKey: credentials.secretAccessKey,
-      Token: credentials.sessionToken ?? '',
-      Expiration: rfc3339(servedExpiration(credentials, fetchedAt)),
-    }),
-  );
+  const body = Buffer.from(JSON.stringify(credentialFields(credentials, fetchedAt)));
   return {
     body,
     headers: {
@@ -103,13 +97,8 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     path: string,
     cacheFor: CredentialCache<Rendered>,
   ) => {
-    const entry = cacheFor.peek();
-    if (entry !== undefined) {
-      ok(req, res, path, entry.rendered);
-      return;
-    }
-    cacheFor.get().then(
-      (fresh) => ok(req, res, path, fresh.rendered),
+    cacheFor.serve(
+      (rendered) => ok(req, res, path, rendered),
       (error: unknown) => {
         debug(`ecs server: refreshing credentials failed: ${publicMessage(error)}`);
         reply(req, res, path, 500, jsonMessage(publicMessage(error)));
@@ -135,10 +124,9 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     return found;
   };
 
-  const server = createServer((req, res) => {
+  const server = createCredentialServer((req, res) => {
     const path = pathOf(req);
-    const host = req.headers.host;
-    if (host === undefined || !(allowedHosts.has(host) || allowedHosts.has(host.toLowerCase()))) {
+    if (!hostAllowed(allowedHosts, req.headers.host)) {
       reply(req, res, path, 403, jsonMessage('invalid Host header'));
       return;
     }
@@ -171,10 +159,6 @@ export async function startEcsServer(opts: ServerOptions): Promise<RunningServer
     }
     reply(req, res, path, 404, jsonMessage('not found; use / or /role-arn/ARN'));
   });
-  // Clients such as the SDKs reuse connections; keep idle ones a while.
-  server.keepAliveTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
 
   const port = await listen(server, '127.0.0.1', 0);
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);

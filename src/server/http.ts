@@ -1,4 +1,10 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import type { Credentials } from '../credentials/types.ts';
 
@@ -13,6 +19,39 @@ export function rfc3339(date: Date): string {
 /** The expiry a server announces for `credentials` fetched at `fetchedAt`. */
 export function servedExpiration(credentials: Credentials, fetchedAt: number): Date {
   return credentials.expiration ?? new Date(fetchedAt + NO_EXPIRY_SERVE_MS);
+}
+
+/**
+ * The credential fields both servers' documents carry, as the SDKs read them
+ * (`Token` empty for long-term keys).
+ */
+export function credentialFields(
+  credentials: Credentials,
+  fetchedAt: number,
+): { AccessKeyId: string; SecretAccessKey: string; Token: string; Expiration: string } {
+  return {
+    AccessKeyId: credentials.accessKeyId,
+    SecretAccessKey: credentials.secretAccessKey,
+    Token: credentials.sessionToken ?? '',
+    Expiration: rfc3339(servedExpiration(credentials, fetchedAt)),
+  };
+}
+
+/**
+ * An HTTP server for a credential endpoint. Clients such as the SDKs reuse
+ * connections: idle ones are kept a while, slow requests are cut off.
+ */
+export function createCredentialServer(handler: RequestListener): Server {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  return server;
+}
+
+/** Whether a request's Host header names the server as allowed (DNS rebinding defence). */
+export function hostAllowed(allowed: ReadonlySet<string>, host: string | undefined): boolean {
+  return host !== undefined && (allowed.has(host) || allowed.has(host.toLowerCase()));
 }
 
 /** Writes a whole response in one go; keep-alive friendly (always a Content-Length). */
