@@ -4,6 +4,12 @@ import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Backend, SetOptions } from './backend.ts';
+import {
+  goKeyringValue,
+  isGoKeyringItem,
+  toGoKeyringItem,
+  type GoKeyringItem,
+} from './goKeyringItem.ts';
 import { decryptJwe, encryptJwe, JweDecryptionError, Pbes2Keys } from './jwe.ts';
 import { decodeFileName, encodeFileName } from './percent.ts';
 
@@ -24,17 +30,6 @@ export interface FileBackendOptions {
  * left by a killed process is never mistaken for a key.
  */
 const TMP_PREFIX = '%tmp-';
-
-/** The JSON of a 99designs/keyring `Item`, the payload of each file. */
-interface GoKeyringItem {
-  Key: string;
-  /** base64 of the value (Go's []byte). */
-  Data: string;
-  Label: string;
-  Description: string;
-  KeychainNotTrustApplication: boolean;
-  KeychainNotSynchronizable: boolean;
-}
 
 /**
  * Encrypted files, one per key, in the format of the Go aws-vault's file
@@ -69,21 +64,13 @@ export class FileBackend implements Backend {
     }
     const item = await this.#decrypt(token, key);
     this.#verified = true;
-    return Buffer.from(item.Data, 'base64').toString('utf8');
+    return goKeyringValue(item);
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
     await this.#checkDir(true);
     await this.#verifyPassphrase();
-    const item: GoKeyringItem = {
-      Key: key,
-      Data: Buffer.from(value, 'utf8').toString('base64'),
-      Label: options?.label ?? `aws-vault (${key})`,
-      Description: options?.description ?? '',
-      KeychainNotTrustApplication: true,
-      KeychainNotSynchronizable: false,
-    };
-    const token = await this.#encrypt(JSON.stringify(item));
+    const token = await this.#encrypt(JSON.stringify(toGoKeyringItem(key, value, options)));
     await this.#writeAtomically(this.#path(key), token);
     this.#verified = true;
   }
@@ -265,16 +252,12 @@ export class FileBackend implements Backend {
     } finally {
       plaintext.fill(0);
     }
-    if (
-      typeof item !== 'object' ||
-      item === null ||
-      typeof (item as GoKeyringItem).Data !== 'string'
-    ) {
+    if (!isGoKeyringItem(item)) {
       throw new UserError(
         `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
       );
     }
-    return item as GoKeyringItem;
+    return item;
   }
 
   async #encrypt(payload: string): Promise<string> {

@@ -3,6 +3,7 @@ import { accessSync, constants, promises as fs } from 'node:fs';
 import { delimiter, isAbsolute, join, relative, sep } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Backend, BackendOptions, SetOptions } from './backend.ts';
+import { goKeyringValue, isGoKeyringItem, toGoKeyringItem } from './goKeyringItem.ts';
 
 /**
  * The `pass` password manager: one gpg-encrypted entry per key under
@@ -42,27 +43,20 @@ export class PassBackend implements Backend {
   async get(key: string): Promise<string | undefined> {
     if (!(await this.#exists(key))) return undefined;
     const out = await this.#run(['show', this.#name(key)]);
-    let item: { Data?: unknown };
+    let item: unknown;
     try {
-      item = JSON.parse(out) as { Data?: unknown };
+      item = JSON.parse(out);
     } catch {
+      item = undefined;
+    }
+    if (!isGoKeyringItem(item)) {
       throw new UserError(`pass backend: the entry ${this.#name(key)} is not an aws-vault item`);
     }
-    if (typeof item.Data !== 'string') {
-      throw new UserError(`pass backend: the entry ${this.#name(key)} is not an aws-vault item`);
-    }
-    return Buffer.from(item.Data, 'base64').toString('utf8');
+    return goKeyringValue(item);
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
-    const item = {
-      Key: key,
-      Data: Buffer.from(value, 'utf8').toString('base64'),
-      Label: options?.label ?? `aws-vault (${key})`,
-      Description: options?.description ?? '',
-      KeychainNotTrustApplication: true,
-      KeychainNotSynchronizable: false,
-    };
+    const item = toGoKeyringItem(key, value, options);
     await this.#run(['insert', '-m', '-f', this.#name(key)], JSON.stringify(item));
   }
 
