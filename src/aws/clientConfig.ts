@@ -120,8 +120,11 @@ export function endpointUrlOf(config: SdkClientConfig, service: AwsService): str
   return `https://oidc.${config.region}.amazonaws.com`;
 }
 
-/** Node network error codes that mean "nothing answers there": retrying will not help. */
-const UNREACHABLE_CODES: Record<string, string> = {
+/**
+ * Node network error codes that mean "nothing answers there" (retrying will
+ * not help), in the plain words error messages use.
+ */
+export const UNREACHABLE_CODES: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host name lookup failed',

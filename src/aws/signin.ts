@@ -1,4 +1,5 @@
 import type { Credentials } from '../credentials/types.ts';
+import { UNREACHABLE_CODES } from './clientConfig.ts';
 
 /** An AWS partition's console sign-in and console hosts. */
 export interface Partition {
@@ -180,15 +181,9 @@ export async function requestSigninToken(request: SigninTokenRequest): Promise<s
   return token;
 }
 
-/** Node network error codes, in the words the STS errors use. */
+/** Node and fetch network error codes, in the words the STS errors use. */
 const NETWORK_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'connection timed out',
+  ...UNREACHABLE_CODES,
   UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   UND_ERR_SOCKET: 'connection closed',
   CERT_HAS_EXPIRED: 'its TLS certificate has expired',
