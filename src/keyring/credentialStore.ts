@@ -2,7 +2,7 @@ import { redactCredentials } from '../credentials/redact.ts';
 import { UserError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import { isOidcTokenKey } from './oidcTokenStore.ts';
-import { goTime, isSessionKey } from './sessionStore.ts';
+import { goTime, isSessionKey, parseGoTime } from './sessionStore.ts';
 
 /** Long-term IAM user keys as stored in the vault. */
 export interface StoredCredentials {
@@ -52,10 +52,7 @@ export class CredentialStore {
         `profile ${profile}: the stored credentials have no access key; remove them with 'aws-vault remove ${profile}' and add the keys again`,
       );
     }
-    const addedAt =
-      typeof parsed.AddedAt === 'string' && !Number.isNaN(Date.parse(parsed.AddedAt))
-        ? new Date(parsed.AddedAt)
-        : undefined;
+    const addedAt = parseGoTime(parsed.AddedAt);
     return redactCredentials({
       accessKeyId: parsed.AccessKeyID,
       secretAccessKey: parsed.SecretAccessKey,

@@ -1,6 +1,6 @@
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Backend } from './backend.ts';
-import { goTime } from './sessionStore.ts';
+import { goTime, parseGoTime } from './sessionStore.ts';
 
 const PREFIX = 'oidc:';
 
@@ -131,12 +131,9 @@ function parseToken(value: string): OidcToken | undefined {
     return undefined;
   }
   const accessToken = parsed.Token?.AccessToken;
-  if (typeof accessToken !== 'string' || typeof parsed.Expiration !== 'string') return undefined;
-  const expiresAt = new Date(parsed.Expiration);
-  if (Number.isNaN(expiresAt.getTime())) return undefined;
-  const date = (s: string | undefined): Date | undefined =>
-    s === undefined || Number.isNaN(Date.parse(s)) ? undefined : new Date(s);
-  const registrationExpiresAt = date(parsed.RegistrationExpiresAt);
+  const expiresAt = parseGoTime(parsed.Expiration);
+  if (typeof accessToken !== 'string' || expiresAt === undefined) return undefined;
+  const registrationExpiresAt = parseGoTime(parsed.RegistrationExpiresAt);
   const t = parsed.Token;
   return redactCredentials({
     accessToken,

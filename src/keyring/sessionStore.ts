@@ -87,6 +87,13 @@ export function goTime(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
 }
 
+/** A time read back from stored JSON; undefined when it is missing or not a time. */
+export function parseGoTime(value: unknown): Date | undefined {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value))
+    ? new Date(value)
+    : undefined;
+}
+
 /** The JSON the Go aws-vault stores for a session (`sts/types.Credentials`). */
 interface StoredSession {
   AccessKeyId: string;
@@ -216,10 +223,7 @@ function parseSession(value: string, keyExpiration: Date): Credentials | undefin
   if (typeof parsed.AccessKeyId !== 'string' || typeof parsed.SecretAccessKey !== 'string') {
     return undefined;
   }
-  const expiration =
-    typeof parsed.Expiration === 'string' && !Number.isNaN(Date.parse(parsed.Expiration))
-      ? new Date(parsed.Expiration)
-      : keyExpiration;
+  const expiration = parseGoTime(parsed.Expiration) ?? keyExpiration;
   return redactCredentials({
     accessKeyId: parsed.AccessKeyId,
     secretAccessKey: parsed.SecretAccessKey,
