@@ -116,22 +116,19 @@ export class PassBackend implements Backend {
           }),
         ),
       );
-      // A pass that exits without reading its input (a gpg failure, a wrong
-      // command) closes the pipe: EPIPE here. Its exit status and stderr, at
-      // 'close', are the error to report; an unhandled stream error would crash.
-      let stdinError: Error | undefined;
-      child.stdin.on('error', (error) => (stdinError = error));
       child.on('close', (code) => {
-        if (code === 0 && stdinError === undefined) resolve(stdout);
+        if (code === 0) resolve(stdout);
         else
           reject(
             new UserError(
-              code === 0
-                ? `pass backend: '${this.#cmd} ${args[0]}' did not read its input: ${stdinError?.message ?? ''}`
-                : `pass backend: '${this.#cmd} ${args[0]}' failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`,
+              `pass backend: '${this.#cmd} ${args[0]}' failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`,
             ),
           );
       });
+      // A pass that exits without reading its input (a gpg failure; `show`
+      // and `rm`, which read none) closes the pipe: EPIPE. Its exit status and
+      // stderr, at 'close', decide; unhandled, the stream error would crash.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(stdin ?? '');
     });
   }
