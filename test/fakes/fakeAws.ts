@@ -2,7 +2,7 @@
 // server on 127.0.0.1 that speaks the real wire protocols of STS and IAM (query
 // API, XML), the SSO portal and SSO-OIDC (REST-JSON) and the console
 // federation endpoint, so the real AWS SDK for JS v3 and the real AWS CLI v2
-// talk to it through AWS_ENDPOINT_URL. See docs/test-endpoint.md.
+// talk to it through AWS_ENDPOINT_URL. See "The local AWS-compatible endpoint" in README.md.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
