@@ -1,6 +1,7 @@
 // Shared e2e helpers: the backends to run against, and direct access to the
 // vault (the project's own stores, in the test process) for seeding sessions.
 import { randomBytes } from 'node:crypto';
+import { afterEach } from 'vitest';
 import { hasSecretService, type TempHome } from './_runCli.ts';
 
 export interface BackendCase {
@@ -83,4 +84,26 @@ export async function cleanupProfiles(
     await credentials.remove(p).catch(() => {});
     await sessions.removeForProfile(p).catch(() => {});
   }
+}
+
+/** A temp home a test made, with the profiles it stored (some backends are shared). */
+export interface TrackedHome {
+  home: TempHome;
+  backend: string;
+  profiles: string[];
+}
+
+/**
+ * The temp homes of a test file: push each one made; after each test their
+ * profiles are removed from the backend and the folders deleted.
+ */
+export function homesCleanedAfterEach(): TrackedHome[] {
+  const homes: TrackedHome[] = [];
+  afterEach(async () => {
+    for (const h of homes.splice(0)) {
+      await cleanupProfiles(h.home, h.backend, h.profiles);
+      h.home.cleanup();
+    }
+  });
+  return homes;
 }

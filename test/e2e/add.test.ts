@@ -1,23 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import { describe, expect, it } from 'vitest';
+import { BIN, makeTempHome, runCli } from './_runCli.ts';
 import {
   BACKEND_CASES,
-  cleanupProfiles,
+  homesCleanedAfterEach,
   fakeKeys,
   seedSession,
   uniqueProfile,
   vaultKeys,
 } from './_vault.ts';
 
-const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
-afterEach(async () => {
-  for (const h of homes.splice(0)) {
-    await cleanupProfiles(h.home, h.backend, h.profiles);
-    h.home.cleanup();
-  }
-});
+const homes = homesCleanedAfterEach();
 
 for (const backend of BACKEND_CASES) {
   describe.runIf(backend.enabled)(`add (${backend.name})`, () => {

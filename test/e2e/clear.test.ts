@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempHome, runCli, type TempHome } from './_runCli.ts';
+import { describe, expect, it } from 'vitest';
+import { makeTempHome, runCli } from './_runCli.ts';
 import {
   BACKEND_CASES,
-  cleanupProfiles,
+  homesCleanedAfterEach,
   fakeKeys,
   seedSession,
   uniqueProfile,
   vaultKeys,
 } from './_vault.ts';
 
-const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
-afterEach(async () => {
-  for (const h of homes.splice(0)) {
-    await cleanupProfiles(h.home, h.backend, h.profiles);
-    h.home.cleanup();
-  }
-});
+const homes = homesCleanedAfterEach();
 
 for (const backend of BACKEND_CASES) {
   describe.runIf(backend.enabled)(`clear (${backend.name})`, () => {

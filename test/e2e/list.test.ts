@@ -1,15 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { BIN, makeTempHome, runCli, type TempHome } from './_runCli.ts';
-import { BACKEND_CASES, cleanupProfiles, fakeKeys, seedSession, uniqueProfile } from './_vault.ts';
+import { BIN, makeTempHome, runCli } from './_runCli.ts';
+import {
+  BACKEND_CASES,
+  homesCleanedAfterEach,
+  fakeKeys,
+  seedSession,
+  uniqueProfile,
+} from './_vault.ts';
 
-const homes: { home: TempHome; backend: string; profiles: string[] }[] = [];
-afterEach(async () => {
-  for (const h of homes.splice(0)) {
-    await cleanupProfiles(h.home, h.backend, h.profiles);
-    h.home.cleanup();
-  }
-});
+const homes = homesCleanedAfterEach();
 
 const pad = (s: string, w = 25) => s + ' '.repeat(Math.max(w - [...s].length, 2));
 
