@@ -50,6 +50,11 @@ export const KEY_ROTATION_DAYS = 90;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Whole days since `added`, or undefined when the time a key was added is unknown. */
+function daysSince(added: Date | undefined, now: Date): number | undefined {
+  return added ? Math.floor((now.getTime() - added.getTime()) / DAY_MS) : undefined;
+}
+
 /**
  * Prints the profiles, stored credentials and sessions, as the Go aws-vault
  * does: a table (`Profile  Credentials  Sessions`), or bare lists with
@@ -94,10 +99,7 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
     return;
   }
 
-  const ageDays = (name: string): number | undefined => {
-    const added = addedAt.get(name);
-    return added ? Math.floor((now.getTime() - added.getTime()) / DAY_MS) : undefined;
-  };
+  const ageDays = (name: string) => daysSince(addedAt.get(name), now);
   const showAge = deps.showKeyAge === true && credentialNames.some((n) => addedAt.get(n));
   const ageCell = (credentials: string): string[] => {
     if (!showAge) return [];
@@ -161,7 +163,7 @@ function listJson(
   });
   const credentialJson = (name: string) => {
     const added = addedAt.get(name);
-    const ageDays = added ? Math.floor((now.getTime() - added.getTime()) / DAY_MS) : null;
+    const ageDays = daysSince(added, now) ?? null;
     return {
       profile: name,
       addedAt: added ? added.toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
