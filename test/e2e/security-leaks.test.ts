@@ -26,20 +26,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvLines, startExecWorld, type ExecWorld } from './_exec.ts';
 import { BIN, runCli, type RunResult } from './_runCli.ts';
+import { FAKE_PASS } from '../helpers/fakePass.ts';
 
 const PASSPHRASE = `passphrase ${Date.now().toString(36)} of the security test`;
-
-/** A stand-in for `pass` (not installed here) that logs its argv and keeps entries as files. */
-const FAKE_PASS = `#!/bin/sh
-echo "$@" >> "$PASS_ARGV_LOG"
-cmd=$1; shift
-case "$cmd" in
-  insert) name=$3; mkdir -p "$(dirname "$PASSWORD_STORE_DIR/$name")"; cat > "$PASSWORD_STORE_DIR/$name.gpg" ;;
-  show) cat "$PASSWORD_STORE_DIR/$1.gpg" ;;
-  rm) rm "$PASSWORD_STORE_DIR/$2.gpg" ;;
-  *) exit 2 ;;
-esac
-`;
 
 /** A loopback port nobody listens on right now. */
 async function freePort(): Promise<number> {

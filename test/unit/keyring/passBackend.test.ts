@@ -3,19 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openBackend } from '../../../src/keyring/openBackend.ts';
-
-// `pass` itself is not installed here: a stand-in with the same command line
-// (insert -m -f, show, rm -f) that stores entries as NAME.gpg and logs its argv.
-const FAKE_PASS = `#!/bin/sh
-echo "$@" >> "$PASS_ARGV_LOG"
-cmd=$1; shift
-case "$cmd" in
-  insert) name=$3; mkdir -p "$(dirname "$PASSWORD_STORE_DIR/$name")"; cat > "$PASSWORD_STORE_DIR/$name.gpg" ;;
-  show) cat "$PASSWORD_STORE_DIR/$1.gpg" ;;
-  rm) rm "$PASSWORD_STORE_DIR/$2.gpg" ;;
-  *) exit 2 ;;
-esac
-`;
+import { FAKE_PASS } from '../../helpers/fakePass.ts';
 
 let tmp: string;
 beforeEach(() => {
