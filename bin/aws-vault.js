@@ -24,10 +24,12 @@ function onOutputError(error) {
   process.exitCode = 1;
   if (this !== process.stderr) process.stderr.write(`aws-vault: error: ${error.message}\n`);
 }
+let streamsUsed = false;
 for (const name of ['stdout', 'stderr']) {
   const original = Object.getOwnPropertyDescriptor(process, name);
   if (typeof original?.get !== 'function' || !original.configurable) {
     process[name].on('error', onOutputError);
+    streamsUsed = true;
     continue;
   }
   let stream;
@@ -38,13 +40,19 @@ for (const name of ['stdout', 'stderr']) {
       if (stream === undefined) {
         stream = original.get.call(process);
         stream.on('error', onOutputError);
+        streamsUsed = true;
       }
       return stream;
     },
   });
 }
 const argv = process.argv.slice(2);
-// Plain `exec`/`export` runs skip loading the full CLI (src/cli/fastPath.ts).
-const { fastMain } = await import('../dist/fast.js');
+// Plain `exec`/`export` runs with a cached session skip loading the full CLI
+// (src/cli/fastPath.ts, built as one CommonJS file).
+const { fastMain } = module.createRequire(import.meta.url)('../dist/fast.cjs');
 const fast = await fastMain(argv);
+// Done on the fast path, with everything written synchronously (no stream
+// was created): exit now. Returning to the event loop would first run the
+// garbage collection V8 scheduled during start-up, a few ms for nothing.
+if (fast !== undefined && !streamsUsed) process.exit(fast);
 process.exitCode = fast ?? (await (await import('../dist/main.js')).main(argv));

@@ -2,17 +2,13 @@
 // separate chunks that load only when a network call is needed (see src/aws/).
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-const result = await build({
-  metafile: true,
-  entryPoints: { main: 'src/main.ts', fast: 'src/cli/fastPath.ts' },
-  outdir: 'dist',
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node22',
   sourcemap: false,
@@ -21,17 +17,68 @@ const result = await build({
   // Native addon: resolved from node_modules at run time.
   external: ['@napi-rs/keyring'],
   define: { __AWS_VAULT_VERSION__: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+};
+
+// The full CLI: ES modules, the AWS SDK and other heavy parts in chunks that
+// load when used.
+const result = await build({
+  ...common,
+  metafile: true,
+  entryPoints: { main: 'src/main.ts' },
+  outdir: 'dist',
+  splitting: true,
+  format: 'esm',
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-  logLevel: 'warning',
+});
+
+// What the start-up fast path (src/cli/fastPath.ts) leaves to the full CLI:
+// a dynamic import of one of these means new credentials, a prompt or a
+// server. In dist/fast.cjs such an import throws FullCliNeeded (the engine
+// already does so before it would get there) instead of carrying the SDK.
+const FULL_CLI_ONLY = /[/\\]src[/\\](aws|prompt|server)[/\\]/;
+const errorsModule = fileURLToPath(new URL('../src/errors.ts', import.meta.url));
+const fullCliOnly = {
+  name: 'full-cli-only',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const path = resolve(args.resolveDir, args.path);
+      if (!FULL_CLI_ONLY.test(path)) return undefined;
+      return { path, namespace: 'full-cli-only' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'full-cli-only' }, (args) => ({
+      contents: `import { needFullCli } from ${JSON.stringify(errorsModule)};\nneedFullCli(${JSON.stringify(`loads ${relative(process.cwd(), args.path)}`)});\n`,
+      loader: 'js',
+      resolveDir: dirname(errorsModule),
+    }));
+  },
+};
+
+// The fast path: one CommonJS file (one file to read, and built-ins through
+// require(), which loads less of node:fs and node:crypto than an ES import),
+// minified: a third less to read and compile on every run. Its errors are
+// messages, never stacks; `--debug` runs take the full CLI.
+const fast = await build({
+  ...common,
+  metafile: true,
+  entryPoints: { fast: 'src/cli/fastPath.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  minify: true,
+  plugins: [fullCliOnly],
 });
 
 // Chunk names change with their content, so old ones would pile up in dist/.
 // Remove what this build did not write, once it is a few minutes old: a test
 // process started from the previous build may still load its lazy chunks.
-const written = new Set(Object.keys(result.metafile.outputs).map((file) => basename(file)));
+const written = new Set(
+  [result, fast].flatMap((r) => Object.keys(r.metafile.outputs)).map((file) => basename(file)),
+);
 const cutoff = Date.now() - 5 * 60_000;
 for (const name of readdirSync('dist')) {
   const path = join('dist', name);

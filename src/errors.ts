@@ -17,3 +17,26 @@ export class UserError extends Error {
 export class UsageError extends UserError {
   override name = 'UsageError';
 }
+
+/**
+ * Thrown on the start-up fast path (src/cli/fastPath.ts) when a run needs
+ * more than that path carries: new credentials from STS or SSO, a prompt, a
+ * server. Nothing has been asked of the user or the network yet; the full
+ * CLI then runs the command from the start.
+ */
+export class FullCliNeeded extends Error {
+  override name = 'FullCliNeeded';
+}
+
+let fullCliWanted = false;
+
+/** Throws FullCliNeeded and remembers it, so the fast path falls back even if a caller wraps the error. */
+export function needFullCli(why: string): never {
+  fullCliWanted = true;
+  throw new FullCliNeeded(why);
+}
+
+/** Whether anything in this process asked for the full CLI (see needFullCli). */
+export function fullCliWasNeeded(): boolean {
+  return fullCliWanted;
+}

@@ -36,6 +36,8 @@ export interface Context {
   globals: GlobalOptions;
   /** Writes a `--debug` line to stderr; a no-op without `--debug`. Never pass a secret. */
   debug: (line: string) => void;
+  /** The start-up fast path: credentials only from stored keys and cached sessions (EngineDeps.cachedOnly). */
+  cachedOnly?: boolean;
 }
 
 /** Reads the global options from the parsed flags and the environment. */

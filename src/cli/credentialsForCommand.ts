@@ -3,7 +3,7 @@ import type { ConfigFile } from '../config/loadConfigFile.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
-import { UserError } from '../errors.ts';
+import { needFullCli, UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 import { engineDeps, lockDir, openVault } from './deps.ts';
 import { loadConfigFile } from '../config/loadConfigFile.ts';
@@ -321,6 +321,7 @@ export async function credentialsForCommand(
   // The prompt drivers (and the child_process they need) load only when a code is asked for.
   let prompt: Promise<MfaPrompt> | undefined;
   const mfaPrompt: MfaPrompt = async (request) => {
+    if (ctx.cachedOnly === true) needFullCli('an MFA code');
     prompt ??= import('../prompt/mfa.ts').then(({ mfaPromptFor }) =>
       mfaPromptFor({
         driver: ctx.globals.prompt,

@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
+import { needFullCli } from '../errors.ts';
 import type { MfaPrompt } from '../credentials/types.ts';
 import type { Backend, BackendOptions } from '../keyring/backend.ts';
 import { openBackend } from '../keyring/openBackend.ts';
@@ -46,6 +47,14 @@ export function backendOptions(ctx: Context): BackendOptions {
   // file passphrase may have to be asked for.
   const mayPrompt =
     passphrase === undefined && (globals.backend === undefined || globals.backend === 'file');
+  let promptPassphrase: BackendOptions['promptPassphrase'];
+  if (mayPrompt && ctx.cachedOnly === true) {
+    // The fast path asks nothing (and creates no stdin stream to find out
+    // whether it could): the full CLI will.
+    promptPassphrase = () => needFullCli('a passphrase prompt');
+  } else if (mayPrompt && hasTerminal(ctx)) {
+    promptPassphrase = (message) => promptFor(ctx).secret(message);
+  }
   return {
     backend: globals.backend,
     keychainName: globals.keychainName,
@@ -53,11 +62,11 @@ export function backendOptions(ctx: Context): BackendOptions {
     fileDir: globals.fileDir,
     // An empty passphrase in the environment is a choice the Go aws-vault honours too.
     filePassphrase: passphrase,
-    promptPassphrase:
-      mayPrompt && hasTerminal(ctx) ? (message) => promptFor(ctx).secret(message) : undefined,
+    promptPassphrase,
     passDir: globals.passDir,
     passCmd: globals.passCmd,
     passPrefix: globals.passPrefix,
+    ...(ctx.cachedOnly === true ? { oneShot: true } : {}),
     debug: ctx.debug,
   };
 }
@@ -103,6 +112,7 @@ export function engineDeps(
     env: ctx.env,
     debug: ctx.debug,
     mfaPrompt,
+    ...(ctx.cachedOnly === true ? { cachedOnly: true } : {}),
   };
 }
 
@@ -130,10 +140,12 @@ export function hasTerminal(ctx: Context): boolean {
  */
 export function promptFor(ctx: Context, noTtyHint?: string): Prompter {
   let prompter: Promise<Prompter> | undefined;
-  const load = () =>
-    (prompter ??= import('../prompt/interactive.ts').then(({ terminalPrompter }) =>
+  const load = () => {
+    if (ctx.cachedOnly === true) needFullCli('a prompt');
+    return (prompter ??= import('../prompt/interactive.ts').then(({ terminalPrompter }) =>
       terminalPrompter({ stdin: ctx.io.stdin, stderr: ctx.io.stderr, noTtyHint }),
     ));
+  };
   return {
     text: async (message) => (await load()).text(message),
     secret: async (message) => (await load()).secret(message),

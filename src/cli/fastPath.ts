@@ -7,11 +7,18 @@
  * fully understand (`--debug`, servers, `--help`, an option it does not
  * know, a value it would have to reject) returns undefined and takes the
  * normal path through `main`, so behaviour and messages stay those of the
- * full CLI.
+ * full CLI. So does a run the cache cannot answer: this path answers from
+ * stored keys and cached sessions only.
+ *
+ * It is built on its own (scripts/build.mjs) into one CommonJS file,
+ * dist/fast.cjs, without the AWS SDK, the prompts or the servers: one file
+ * to load, and Node built-ins through require(), which, unlike an ES import,
+ * does not load every lazy part of node:fs or node:crypto.
  */
+import { writeSync } from 'node:fs';
 import type { Context, Io } from './context.ts';
 import { homeFrom, resolveGlobals } from './context.ts';
-import { UserError } from '../errors.ts';
+import { fullCliWasNeeded, UserError } from '../errors.ts';
 import {
   BACKEND_CHOICES,
   EXEC_VALUE_OPTIONS,
@@ -135,15 +142,43 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
   return { command, profile, flags, format: format as ExportFormat, args, globals };
 }
 
-/** Standard streams created on first use: most fast runs never print. */
+/**
+ * Writes all of `text` to standard output with write(2): creating
+ * process.stdout for a pipe (as `credential_process` and direnv read us)
+ * loads Node's net and stream modules, the slowest part of a cached
+ * `export`. A reader that went away (EPIPE) is ignored, as bin/ does for
+ * the stream; a non-blocking descriptor that is full gets the stream.
+ */
+export function writeStdout(text: string, fd = 1): void {
+  const data = Buffer.from(text, 'utf8');
+  let offset = 0;
+  try {
+    while (offset < data.length) offset += writeSync(fd, data, offset);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN' || fd !== 1) throw error;
+    process.stdout.write(data.subarray(offset));
+  }
+}
+
+/** Standard streams created on first use; stdout written directly (writeStdout). */
 function lazyIo(): Io {
+  const stdout = {
+    write(chunk: string): boolean {
+      writeStdout(chunk);
+      return true;
+    },
+    // Asked only before an interactive subshell, for its hints.
+    get isTTY() {
+      return process.stdout.isTTY;
+    },
+  } as unknown as Io['stdout'];
   return {
     get stdin() {
       return process.stdin;
     },
-    get stdout() {
-      return process.stdout;
-    },
+    stdout,
     get stderr() {
       return process.stderr;
     },
@@ -152,7 +187,10 @@ function lazyIo(): Io {
 
 /**
  * Runs `argv` on the fast path and returns the exit code, or undefined when
- * the full CLI must handle it. Errors are printed as `main` prints them.
+ * the full CLI must handle it: an invocation this parser leaves to it, or a
+ * run that needs new credentials or a prompt (the engine runs `cachedOnly`
+ * here and throws FullCliNeeded before asking anything). Errors are printed
+ * as `main` prints them.
  */
 export async function fastMain(
   argv: string[],
@@ -176,6 +214,7 @@ export async function fastMain(
     homedir: home,
     globals,
     debug: () => {},
+    cachedOnly: true,
   };
   try {
     if (invocation.command === 'export') {
@@ -199,6 +238,8 @@ export async function fastMain(
       ctx,
     );
   } catch (error) {
+    // New credentials, a prompt: nothing was asked or printed yet; the full CLI runs it.
+    if (fullCliWasNeeded()) return undefined;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`aws-vault: error: ${invocation.command}: ${message}\n`);
     return error instanceof UserError ? error.exitCode : 1;

@@ -48,4 +48,11 @@ export interface EngineDeps {
   ssoUseStdout?: boolean;
   /** Overrides the lock (tests); defaults to `withLock` of src/keyring/lock.ts. */
   withLock?: WithLock;
+  /**
+   * The start-up fast path: answer only from stored keys and cached
+   * sessions. Whatever would need new temporary credentials (STS, SSO, a
+   * `credential_process` run, an MFA code) throws FullCliNeeded instead, before
+   * doing anything, and the full CLI takes over.
+   */
+  cachedOnly?: boolean;
 }

@@ -1,6 +1,6 @@
 import type { ProfileConfig } from '../config/types.ts';
 import type { StsSigner } from '../aws/sts.ts';
-import { UserError } from '../errors.ts';
+import { needFullCli, UserError } from '../errors.ts';
 import type { EngineDeps, SessionMeta } from './engineDeps.ts';
 import { fromAssumeRole } from './fromAssumeRole.ts';
 import { fromCredentialProcess } from './fromCredentialProcess.ts';
@@ -245,10 +245,15 @@ function temporaryStep(
   profile: ProfileConfig,
   state: ChainState,
 ): Step {
+  const { deps } = state;
+  const uncached: CredentialsProvider =
+    deps.cachedOnly === true
+      ? () => needFullCli(`profile ${profile.name}: ${meta.type} without the session cache`)
+      : provider;
   return {
     provider: state.cache
-      ? withSessionCache(provider, { meta, minTtl: profile.minTtl, deps: state.deps })
-      : provider,
+      ? withSessionCache(provider, { meta, minTtl: profile.minTtl, deps })
+      : uncached,
     kind: 'temporary',
     profileName: profile.name,
   };

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { needFullCli, UserError } from '../errors.ts';
 import type { EngineDeps, SessionMeta } from './engineDeps.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
 
@@ -51,6 +51,7 @@ export function withSessionCache(
   return async () => {
     const cached = await lookup();
     if (cached !== undefined) return cached;
+    if (deps.cachedOnly === true) needFullCli(`${who}: no cached session ${meta.type}`);
     const withLock = deps.withLock ?? defaultWithLock;
     return withLock(deps.lockDir, lockNameFor(meta), async () => {
       const again = await lookup();

@@ -152,7 +152,7 @@ describe('ux: Go aws-vault command lines', () => {
   });
 
   it('--version is answered by the fast path, without loading the full CLI', () => {
-    const script = `const { fastMain } = await import(${JSON.stringify(join(ROOT, 'dist', 'fast.js'))});
+    const script = `const { fastMain } = await import(${JSON.stringify(join(ROOT, 'dist', 'fast.cjs'))});
       const code = await fastMain(['--version']);
       process.stdout.write('code=' + code);`;
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
