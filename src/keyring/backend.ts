@@ -50,6 +50,14 @@ export interface BackendOptions {
   passDir?: string;
   passCmd?: string;
   passPrefix?: string;
+  /**
+   * A short-lived process that reads a few items and writes none (the
+   * start-up fast path): the secret-service backend reads every aws-vault
+   * item in one D-Bus search, which also serves as its reachability probe,
+   * and answers the reads from it. Long-running processes must not set it:
+   * they would not see what other processes write.
+   */
+  oneShot?: boolean;
   /** Environment to probe (D-Bus address); defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Receives debug lines (never a secret). */

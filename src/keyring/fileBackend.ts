@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
@@ -37,6 +38,10 @@ const TMP_PREFIX = '%tmp-';
  * of the keyring item JSON. Writes are atomic (temp file, fsync, rename,
  * fsync folder); the passphrase is checked against an existing file before
  * anything is written or removed.
+ *
+ * Reads are synchronous: a cached `exec` reads a folder and two small
+ * files, and the first asynchronous call would start libuv's thread pool
+ * (a few ms) with every call then waiting for a turn of the event loop.
  */
 export class FileBackend implements Backend {
   readonly name = 'file' as const;
@@ -55,7 +60,7 @@ export class FileBackend implements Backend {
     await this.#checkDir(false);
     let token: string;
     try {
-      token = await fs.readText(this.#path(key));
+      token = readFileSync(this.#path(key), 'utf8');
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
       throw new UserError(`file backend: cannot read ${this.#path(key)}: ${errnoText(error)}`, {
@@ -98,7 +103,7 @@ export class FileBackend implements Backend {
     await this.#checkDir(false);
     try {
       // The entries `keys` lists: files and symlinks.
-      const stat = await fs.lstat(this.#path(key));
+      const stat = lstatSync(this.#path(key));
       return stat.isFile() || stat.isSymbolicLink();
     } catch (error) {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
@@ -116,7 +121,7 @@ export class FileBackend implements Backend {
   async #fileNames(): Promise<string[]> {
     let entries;
     try {
-      entries = await fs.readDirEntries(this.dir);
+      entries = readdirSync(this.dir, { withFileTypes: true });
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return [];
       throw new UserError(`file backend: cannot list ${this.dir}: ${errnoText(error)}`, {
@@ -143,7 +148,7 @@ export class FileBackend implements Backend {
     if (this.#dirChecked) return;
     let stat;
     try {
-      stat = await fs.stat(this.dir);
+      stat = statSync(this.dir);
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) {
         throw new UserError(`file backend: cannot use ${this.dir}: ${errnoText(error)}`, {
@@ -211,7 +216,7 @@ export class FileBackend implements Backend {
     for (const name of await this.#fileNames()) {
       let token: string;
       try {
-        token = await fs.readText(join(this.dir, name));
+        token = readFileSync(join(this.dir, name), 'utf8');
       } catch {
         continue;
       }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
+import { needFullCli, UserError } from '../errors.ts';
 import type { Backend, BackendName, BackendOptions } from './backend.ts';
 
 /** Every name `--backend` accepts. */
@@ -101,8 +101,17 @@ function collectionTarget(name: string | undefined): string | undefined {
   return name;
 }
 
-async function loadKeyring(backend: string): Promise<typeof import('@napi-rs/keyring')> {
+type KeyringModule = typeof import('@napi-rs/keyring');
+
+async function loadKeyring(backend: string): Promise<KeyringModule> {
   try {
+    // The package is CommonJS: require() (the fast path's bundle is CommonJS,
+    // and the ES bundle defines one) loads it without the ES loader's
+    // resolution and format detection, several ms on every run.
+    if (typeof require === 'function') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require('@napi-rs/keyring') as KeyringModule;
+    }
     return await import('@napi-rs/keyring');
   } catch (error) {
     throw new UserError(
@@ -125,6 +134,21 @@ async function openSecretService(
     );
   }
   const mod = await loadKeyring('secret-service');
+  const collection = collectionTarget(options.secretServiceCollection);
+  if (options.oneShot === true) {
+    const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
+    const backend = new OsKeyringBackend(mod, {
+      name: 'secret-service',
+      ...(collection !== undefined ? { collection } : {}),
+      env,
+      debug: options.debug,
+      oneShot: true,
+    });
+    // The one search it answers from is the probe too. If it fails, the
+    // full CLI probes again and explains (or falls back to the file store).
+    await backend.load().catch(() => needFullCli('the Secret Service did not answer'));
+    return backend;
+  }
   try {
     // Pinned to the Secret Service: the constructor fails when none answers
     // (instead of silently using the kernel keyring, which reboots forget).
@@ -137,7 +161,6 @@ async function openSecretService(
     throw new UserError(`secret-service backend: ${detail}; use --backend=file`, { cause: error });
   }
   const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
-  const collection = collectionTarget(options.secretServiceCollection);
   return new OsKeyringBackend(mod, {
     name: 'secret-service',
     ...(collection !== undefined ? { collection } : {}),

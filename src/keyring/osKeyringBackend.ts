@@ -16,6 +16,8 @@ export interface OsKeyringBackendOptions {
   collection?: string;
   env: NodeJS.ProcessEnv;
   debug: (line: string) => void;
+  /** secret-service: read every item in one search and answer reads from it (BackendOptions.oneShot). */
+  oneShot?: boolean;
 }
 
 /**
@@ -29,6 +31,8 @@ export class OsKeyringBackend implements Backend {
   readonly #options: OsKeyringBackendOptions;
   readonly #entryOptions: EntryOptions | undefined;
   #statusOk = false;
+  /** oneShot: every aws-vault item, account -> secret, from one search. */
+  #snapshot: Promise<Map<string, string>> | undefined;
 
   constructor(mod: KeyringModule, options: OsKeyringBackendOptions) {
     this.#mod = mod;
@@ -38,7 +42,27 @@ export class OsKeyringBackend implements Backend {
       options.name === 'secret-service' ? { linux: { store: 'secret-service' } } : undefined;
   }
 
+  /**
+   * oneShot: reads every aws-vault item in one D-Bus search (a few ms, where
+   * each single lookup connects anew and costs as much). Fails as a read of
+   * the keyring fails, so it doubles as the check that the service answers.
+   */
+  async load(): Promise<Map<string, string>> {
+    this.#snapshot ??= this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target()).then(
+      (found) => new Map(found.map((c) => [c.account, c.password])),
+      async (error: unknown) => {
+        throw await this.#failure('read', error);
+      },
+    );
+    return this.#snapshot;
+  }
+
   async get(key: string): Promise<string | undefined> {
+    if (this.#options.oneShot === true) {
+      const value = (await this.load()).get(key);
+      if (value === undefined) await this.#assertUsable();
+      return value;
+    }
     let value: string | null;
     try {
       value = await this.#entry(key).getPassword();
@@ -56,6 +80,7 @@ export class OsKeyringBackend implements Backend {
     } catch (error) {
       throw await this.#failure('write', error);
     }
+    (await this.#loaded())?.set(key, value);
   }
 
   async remove(key: string): Promise<void> {
@@ -64,6 +89,12 @@ export class OsKeyringBackend implements Backend {
     } catch (error) {
       throw await this.#failure('remove from', error);
     }
+    (await this.#loaded())?.delete(key);
+  }
+
+  /** The oneShot snapshot if it was read (and read without error), to keep it true after a write. */
+  async #loaded(): Promise<Map<string, string> | undefined> {
+    return this.#snapshot?.catch(() => undefined);
   }
 
   /** One lookup of `key`: cheaper than listing, which reads every entry's secret. */
@@ -73,10 +104,14 @@ export class OsKeyringBackend implements Backend {
 
   async keys(): Promise<string[]> {
     let found: { account: string }[];
-    try {
-      found = await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
-    } catch (error) {
-      throw await this.#failure('list', error);
+    if (this.#options.oneShot === true) {
+      found = [...(await this.load()).keys()].map((account) => ({ account }));
+    } else {
+      try {
+        found = await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
+      } catch (error) {
+        throw await this.#failure('list', error);
+      }
     }
     // A locked collection lists as empty; and a named collection that does not
     // exist makes the library search every collection, so its listing is

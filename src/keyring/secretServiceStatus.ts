@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-
 /** What the Secret Service says about the collection we use. */
 export type SecretServiceStatus =
   | { state: 'ok'; collectionPath: string }
@@ -90,7 +88,10 @@ function objectPath(out: string): string | undefined {
   return /object path "([^"]+)"/.exec(out)?.[1];
 }
 
-function dbusSend(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+async function dbusSend(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
+  // Loaded here, not at the top: the cached path opens this backend and
+  // asks for the status only when something looks wrong.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(
       'dbus-send',
