@@ -21,10 +21,12 @@ export function resolveCommand(command: string, path: string | undefined, cwd: s
   for (const candidate of candidates) {
     let stats;
     try {
-      stats = statSync(candidate);
+      // No exception (and its stack) for each PATH folder without it.
+      stats = statSync(candidate, { throwIfNoEntry: false });
     } catch {
       continue;
     }
+    if (stats === undefined) continue;
     if (stats.isDirectory() && command.includes('/')) {
       throw new UserError(`${command}: is a directory`, { exitCode: 126 });
     }
