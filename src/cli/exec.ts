@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
 import { isDirectlyExecutable, replaceProcess, resolveCommand, runChild } from './childProcess.ts';
@@ -11,7 +12,7 @@ import {
   needsMfaPrompt,
   type CredentialFlags,
 } from './credentialsForCommand.ts';
-import { formatIso8601, formatJson } from './export.ts';
+import { formatJson } from './export.ts';
 import type { RegisterCommand } from './host.ts';
 
 /** What `exec` needs, bound from argv. */
@@ -78,7 +79,7 @@ export function buildChildEnv(
     env.AWS_SECURITY_TOKEN = creds.sessionToken;
   }
   if (creds.expiration) {
-    const expiry = formatIso8601(creds.expiration);
+    const expiry = rfc3339(creds.expiration);
     env.AWS_CREDENTIAL_EXPIRATION = expiry;
     env.AWS_SESSION_EXPIRATION = expiry;
   }

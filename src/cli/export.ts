@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { UsageError } from '../errors.ts';
 import type { Context } from './context.ts';
@@ -22,11 +23,6 @@ export interface ExportInput {
   flags: CredentialFlags;
 }
 
-/** RFC 3339 UTC to the second, as aws-vault prints it: `2024-01-02T03:04:05Z`. */
-export function formatIso8601(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
 /**
  * The `credential_process` document
  * (`{"Version":1,"AccessKeyId","SecretAccessKey","SessionToken","Expiration"}`),
@@ -40,7 +36,7 @@ export function formatJson(creds: Credentials): string {
     SecretAccessKey: creds.secretAccessKey,
   };
   if (creds.sessionToken) doc.SessionToken = creds.sessionToken;
-  if (creds.expiration) doc.Expiration = formatIso8601(creds.expiration);
+  if (creds.expiration) doc.Expiration = rfc3339(creds.expiration);
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
@@ -51,7 +47,7 @@ export function exportVariables(creds: Credentials, region?: string): [string, s
     ['AWS_SECRET_ACCESS_KEY', creds.secretAccessKey],
   ];
   if (creds.sessionToken) vars.push(['AWS_SESSION_TOKEN', creds.sessionToken]);
-  if (creds.expiration) vars.push(['AWS_CREDENTIAL_EXPIRATION', formatIso8601(creds.expiration)]);
+  if (creds.expiration) vars.push(['AWS_CREDENTIAL_EXPIRATION', rfc3339(creds.expiration)]);
   if (region) {
     vars.push(['AWS_REGION', region]);
     vars.push(['AWS_DEFAULT_REGION', region]);
@@ -79,7 +75,7 @@ export function formatIni(creds: Credentials, profile: string, region?: string):
   ];
   if (creds.sessionToken) entries.push(['aws_session_token', creds.sessionToken]);
   if (creds.expiration) {
-    entries.push(['aws_credential_expiration', formatIso8601(creds.expiration)]);
+    entries.push(['aws_credential_expiration', rfc3339(creds.expiration)]);
   }
   if (region) entries.push(['region', region]);
   const width = Math.max(...entries.map(([key]) => key.length));

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { Context } from './context.ts';
 import { loadConfig, openVault, ssoStartUrlOf } from './deps.ts';
@@ -158,7 +159,7 @@ function listJson(
   const sessionJson = (s: ListedSession) => ({
     type: s.type,
     profile: s.profileName,
-    expiration: s.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    expiration: rfc3339(s.expiration),
     timeLeft: goDuration(s.expiration.getTime() - now.getTime()),
   });
   const credentialJson = (name: string) => {
@@ -166,7 +167,7 @@ function listJson(
     const ageDays = daysSince(added, now) ?? null;
     return {
       profile: name,
-      addedAt: added ? added.toISOString().replace(/\.\d{3}Z$/, 'Z') : null,
+      addedAt: added ? rfc3339(added) : null,
       ageDays,
       rotationDue: ageDays !== null && ageDays >= KEY_ROTATION_DAYS,
     };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserError } from '../errors.ts';
+import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { CredentialCache } from './credentialCache.ts';
 import {
@@ -13,7 +14,6 @@ import {
   listen,
   pathOf,
   publicMessage,
-  rfc3339,
   send,
 } from './http.ts';
 import { METADATA_ADDRESS, startPrivilegedProxy } from './privilegedProxy.ts';

@@ -6,15 +6,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Server as NetServer } from 'node:net';
+import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 
 /** Credentials without an expiry (long-term keys) are served as valid for this long. */
 export const NO_EXPIRY_SERVE_MS = 15 * 60 * 1000;
-
-/** RFC 3339 UTC without fractions, the form the SDKs and the Go aws-vault use: `2024-01-02T03:04:05Z`. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The expiry a server announces for `credentials` fetched at `fetchedAt`. */
 export function servedExpiration(credentials: Credentials, fetchedAt: number): Date {
