@@ -1,0 +1,265 @@
+// The start-up fast path (dist/fast.cjs, src/cli/fastPath.ts) answers plain
+// `exec` and `export` runs from stored keys and cached sessions alone; a run
+// that needs STS, an MFA code or a passphrase is handed to the full CLI
+// (dist/main.js) before anything is asked or printed. What a run loaded is
+// read from inside the real process: a preload registers module hooks
+// (Node >= 22.15) that see every require() and import, built-ins included.
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BIN } from './_runCli.ts';
+import { BACKEND_CASES, homesCleanedAfterEach, uniqueProfile } from './_vault.ts';
+import { RFC3339, runTool, startExecWorld, type ExecWorld } from './_exec.ts';
+
+const homes = homesCleanedAfterEach();
+const worlds: ExecWorld[] = [];
+afterEach(async () => {
+  // The homes are removed by homesCleanedAfterEach (after the Secret Service is cleaned).
+  for (const w of worlds.splice(0)) await w.fake.close();
+});
+
+const DIST = resolve(dirname(realpathSync(BIN)), '..', 'dist');
+const FAST_CJS = pathToFileURL(resolve(DIST, 'fast.cjs')).href;
+const MAIN_JS = pathToFileURL(resolve(DIST, 'main.js')).href;
+
+// Written at 'exit', and before execve too: an exec that becomes its command
+// never reaches 'exit'.
+const PRELOAD = `const { registerHooks } = require('node:module');
+const { writeFileSync } = require('node:fs');
+const loaded = [];
+registerHooks({
+  load(url, context, nextLoad) {
+    loaded.push(url);
+    return nextLoad(url, context);
+  },
+});
+let saved = false;
+function save() {
+  if (saved) return;
+  saved = true;
+  writeFileSync(process.env.AWS_VAULT_TEST_LOADED, loaded.join('\\n') + '\\n');
+}
+process.on('exit', save);
+const execve = process.execve;
+if (typeof execve === 'function') {
+  process.execve = function (...args) {
+    save();
+    return execve.apply(process, args);
+  };
+}
+`;
+
+/** A fake AWS endpoint and a temp HOME on `backend`, both removed after the test. */
+async function world(backend: string, profiles: string[], config: string): Promise<ExecWorld> {
+  const w = await startExecWorld(config, { backend });
+  worlds.push(w);
+  homes.push({ home: w.home, backend, profiles });
+  return w;
+}
+
+/**
+ * The environment extras that make the next run record the modules it
+ * loads, and a reader of that record. Each call gets its own record file, so
+ * a stale one from an earlier run can never be read.
+ */
+function traceModules(w: ExecWorld, name: string) {
+  const preload = join(w.home.home, 'trace-modules.cjs');
+  writeFileSync(preload, PRELOAD);
+  const out = join(w.home.home, `loaded-${name}.txt`);
+  return {
+    env: { NODE_OPTIONS: `--require ${preload}`, AWS_VAULT_TEST_LOADED: out },
+    loaded(): string[] {
+      expect(existsSync(out), 'the preload wrote no module list').toBe(true);
+      return readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    },
+  };
+}
+
+/**
+ * The loaded modules that are (or carry) a package: its folder in the URL,
+ * or, as the build bundles packages into dist/ chunks, `marker` in the text.
+ */
+function loadedPackage(loaded: string[], folder: string, marker: string): string[] {
+  return loaded.filter(
+    (url) =>
+      url.includes(folder) ||
+      (url.startsWith('file:') && readFileSync(fileURLToPath(url), 'utf8').includes(marker)),
+  );
+}
+
+/** The AWS SDK's modules among `loaded`: its package names survive minification. */
+const sdkModules = (loaded: string[]) => loadedPackage(loaded, '/@aws-sdk/', '@aws-sdk/');
+/** commander's modules among `loaded` (its error codes survive minification). */
+const commanderModules = (loaded: string[]) =>
+  loadedPackage(loaded, '/commander/', 'commander.unknownOption');
+
+/** Asserts that `loaded` is a fast-path run: of dist/ only fast.cjs, no SDK, no commander. */
+function expectFastPathOnly(loaded: string[]) {
+  expect(loaded).toContain(FAST_CJS);
+  const distUrl = pathToFileURL(DIST).href + '/';
+  expect(loaded.filter((url) => url.startsWith(distUrl))).toEqual([FAST_CJS]);
+  expect(sdkModules(loaded)).toEqual([]);
+  expect(commanderModules(loaded)).toEqual([]);
+}
+
+function stsCalls(w: ExecWorld): number {
+  return w.fake.calls.filter((c) => c.service === 'sts').length;
+}
+
+function credentialProcessDoc(stdout: string) {
+  const doc = JSON.parse(stdout) as Record<string, unknown>;
+  expect(Object.keys(doc)).toEqual([
+    'Version',
+    'AccessKeyId',
+    'SecretAccessKey',
+    'SessionToken',
+    'Expiration',
+  ]);
+  expect(doc.Version).toBe(1);
+  expect(doc.AccessKeyId).toMatch(/^ASIA/);
+  expect(doc.Expiration).toMatch(RFC3339);
+  return doc as { AccessKeyId: string; SessionToken: string };
+}
+
+for (const backend of BACKEND_CASES) {
+  describe.runIf(backend.enabled)(`fast path (${backend.name})`, () => {
+    it('a cached export loads neither the full CLI nor the AWS SDK', async () => {
+      const p = uniqueProfile('fast');
+      const w = await world(backend.name, [p], `[profile ${p}]\n`);
+      await w.addUser(p);
+      const first = await w.run(['export', '--format=json', p]);
+      expect(first.stderr).toBe('');
+      expect(first.exitCode).toBe(0);
+      const calls = w.fake.count('GetSessionToken');
+
+      const trace = traceModules(w, 'cached');
+      const result = await w.run(['export', '--format=json', p], { env: w.env(trace.env) });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      const doc = credentialProcessDoc(result.stdout);
+      expect(doc.AccessKeyId).toBe(credentialProcessDoc(first.stdout).AccessKeyId);
+      expect(w.fake.count('GetSessionToken')).toBe(calls);
+      const loaded = trace.loaded();
+      expectFastPathOnly(loaded);
+      // The execve/spawn machinery is exec's; an export must not pay for it.
+      expect(loaded).not.toContain('node:child_process');
+    });
+
+    it('a cold export falls back to the full CLI once', async () => {
+      const p = uniqueProfile('cold');
+      const w = await world(backend.name, [p], `[profile ${p}]\n`);
+      await w.addUser(p);
+      const trace = traceModules(w, 'cold');
+      const result = await w.run(['export', '--format=json', p], { env: w.env(trace.env) });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      const doc = credentialProcessDoc(result.stdout);
+      expect(w.fake.describeCredentials(doc.AccessKeyId)?.sessionToken).toBe(doc.SessionToken);
+      // One call: the fast path gave up before asking STS, and the full CLI asked once.
+      expect(w.fake.count('GetSessionToken')).toBe(1);
+      const loaded = trace.loaded();
+      expect(loaded).toContain(FAST_CJS);
+      expect(loaded).toContain(MAIN_JS);
+      expect(sdkModules(loaded)).not.toEqual([]);
+      expect(commanderModules(loaded)).not.toEqual([]);
+    });
+  });
+}
+
+describe('fast path', () => {
+  it('with mfa_process, a cold exec runs mfa_process exactly once', async () => {
+    const p = uniqueProfile('mfa');
+    const w = await world('file', [p], '');
+    const user = await w.addUser(p, { mfa: true });
+    const counter = join(w.home.home, 'mfa-process-runs');
+    w.home.writeConfig(
+      `[profile ${p}]\nmfa_serial = ${user.mfaSerial}\n` +
+        `mfa_process = sh -c 'echo x >> ${counter}; oathtool --totp -b ${user.totpSecret}'\n`,
+    );
+    const cold = await w.run(['exec', p, '--', 'true']);
+    expect(cold.stderr).toBe('');
+    expect(cold.exitCode).toBe(0);
+    // Twice would mean the fast path ran it before handing over (and burned the code).
+    expect(readFileSync(counter, 'utf8')).toBe('x\n');
+    expect(w.fake.count('GetSessionToken')).toBe(1);
+
+    const cached = await w.run(['exec', p, '--', 'true']);
+    expect(cached.stderr).toBe('');
+    expect(cached.exitCode).toBe(0);
+    expect(readFileSync(counter, 'utf8')).toBe('x\n');
+    expect(w.fake.count('GetSessionToken')).toBe(1);
+  });
+
+  it('cached exec for a role chain answers from the cache', async () => {
+    const base = uniqueProfile('base');
+    const role = uniqueProfile('role');
+    const w = await world('file', [base, role], '');
+    await w.addUser(base);
+    const arn = w.fake.createRole('fast-path-role').arn;
+    w.home.writeConfig(
+      `[profile ${base}]\n\n[profile ${role}]\nsource_profile = ${base}\nrole_arn = ${arn}\n`,
+    );
+    const printKey = ['exec', role, '--', 'sh', '-c', 'echo "$AWS_ACCESS_KEY_ID"'];
+    const first = await w.run(printKey);
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    expect(w.fake.describeCredentials(first.stdout.trim())?.roleArn).toBe(arn);
+    const calls = stsCalls(w);
+    expect(calls).toBeGreaterThan(0);
+
+    const trace = traceModules(w, 'role');
+    const again = await w.run(printKey, { env: w.env(trace.env) });
+    expect(again.stderr).toBe('');
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toBe(first.stdout);
+    expect(stsCalls(w)).toBe(calls);
+    const loaded = trace.loaded();
+    expectFastPathOnly(loaded);
+    // The command replaces aws-vault (execve): spawning, and child_process, is the fallback.
+    expect(loaded).not.toContain('node:child_process');
+  });
+
+  it('export into a reader that has gone away exits 0 and prints nothing', async () => {
+    const p = uniqueProfile('pipe');
+    const w = await world('file', [p], `[profile ${p}]\n`);
+    await w.addUser(p);
+    const warm = await w.run(['export', '--format=json', p]);
+    expect(warm.exitCode).toBe(0);
+
+    const trace = traceModules(w, 'pipe');
+    const exportCmd = `'${process.execPath}' '${BIN}' export --format=json ${p}`;
+    // `true` leaves before the export writes (it starts 0.3 s later), so
+    // the write surely fails with EPIPE; `head -c 1` is the everyday case.
+    const script =
+      'set -o pipefail\n' +
+      `{ sleep 0.3; ${exportCmd}; } | true\necho "gone=$?"\n` +
+      `${exportCmd} | head -c 1 >/dev/null\necho "head=$?"\n`;
+    const result = await runTool('bash', ['-c', script], { env: w.env(trace.env) });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('gone=0\nhead=0\n');
+    // The full CLI's stream handler would hide EPIPE too: this must be the fast path's write.
+    expectFastPathOnly(trace.loaded());
+  });
+
+  it('no passphrase in the environment: the full CLI asks for it', async () => {
+    const p = uniqueProfile('nopass');
+    const w = await world('file', [p], `[profile ${p}]\n`);
+    await w.addUser(p);
+    const warm = await w.run(['export', '--format=json', p]);
+    expect(warm.exitCode).toBe(0);
+
+    const trace = traceModules(w, 'nopass');
+    // runCli closes stdin and gives no controlling terminal: nowhere to ask.
+    const result = await w.run(['export', '--format=json', p], {
+      env: w.env({ ...trace.env, AWS_VAULT_FILE_PASSPHRASE: undefined }),
+    });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `aws-vault: error: export: file backend: a passphrase is needed to unlock ${w.home.fileDir}: ` +
+        'set AWS_VAULT_FILE_PASSPHRASE or run in a terminal\n',
+    );
+    expect(trace.loaded()).toContain(MAIN_JS);
+  });
+});
