@@ -1,13 +1,21 @@
 // Start-up benchmark of the cached path: `aws-vault exec p -- true` and
 // `aws-vault export --format=json p` with a session already in the vault,
-// against `node -e 0` on the same Node; and the cold path of export (one STS
-// call to the local endpoint, the session cleared before each run).
+// against `node -e 0` on the same Node, for the `file` backend and for the
+// Secret Service (the default on Linux desktops) on a private gnome-keyring;
+// and the cold path of export (one STS call to the local endpoint, the
+// session cleared before each run; file backend).
 // Used by bench/run.mjs; also runnable alone: `node bench/exec.mjs`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  inPrivateSession,
+  missingSecretServiceTools,
+  runInPrivateSession,
+  startGnomeKeyring,
+} from '../scripts/secretService.mjs';
 import { startFakeAws } from '../test/fakes/fakeAws.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,12 +63,42 @@ async function measureInterleaved(cases, runs, warmup) {
 }
 
 /**
- * Measures the cached and cold paths and returns the medians (ms) and the
- * ratio of cached exec to `node -e 0` (target <= 1.3).
+ * The Secret Service the bench measures. Outside a private D-Bus session and
+ * with its tools on PATH, re-runs `script` (with this process's arguments)
+ * inside one and exits with its code: the call never returns there. Inside,
+ * starts a private gnome-keyring and resolves to `{ env, stop }`. Without the
+ * tools, or when the daemon does not come up, resolves to `{ skipped: why }`
+ * so the bench still measures the file backend.
+ */
+export async function benchSecretService(script) {
+  if (!inPrivateSession()) {
+    const missing = missingSecretServiceTools();
+    if (missing.length > 0) {
+      return {
+        skipped: `${missing.join(', ')} not found (apt-get install gnome-keyring dbus dbus-x11)`,
+      };
+    }
+    process.exit(
+      await runInPrivateSession(script, process.argv.slice(2), 'aws-vault-bench-keyring-'),
+    );
+  }
+  try {
+    return await startGnomeKeyring();
+  } catch (error) {
+    return { skipped: error.message.replace(/\s+/g, ' ').trim() };
+  }
+}
+
+/**
+ * Measures the cached path for each backend (file, and secret-service when
+ * `secretService.env` is given) and the cold path (file), interleaved with
+ * `node -e 0` in the same rounds; returns the medians (ms) and the ratios of
+ * cached exec to `node -e 0` (target <= 1.3).
  */
 export async function benchExec({
   runs = 30,
   coldRuns = 10,
+  secretService = { skipped: 'no Secret Service was started (see benchSecretService)' },
   log = (line) => console.log(line),
 } = {}) {
   const fake = await startFakeAws();
@@ -73,51 +111,77 @@ export async function benchExec({
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: home,
       AWS_CONFIG_FILE: config,
-      AWS_VAULT_BACKEND: 'file',
-      AWS_VAULT_FILE_DIR: join(home, '.awsvault', 'keys'),
-      AWS_VAULT_FILE_PASSPHRASE: 'bench passphrase',
       AWS_ENDPOINT_URL: fake.url,
     };
+    const backends = [
+      {
+        name: 'file',
+        env: {
+          ...env,
+          AWS_VAULT_BACKEND: 'file',
+          AWS_VAULT_FILE_DIR: join(home, '.awsvault', 'keys'),
+          AWS_VAULT_FILE_PASSPHRASE: 'bench passphrase',
+        },
+      },
+    ];
+    if (secretService.env) {
+      backends.push({
+        name: 'secret-service',
+        env: {
+          ...env,
+          AWS_VAULT_BACKEND: 'secret-service',
+          DBUS_SESSION_BUS_ADDRESS: secretService.env.DBUS_SESSION_BUS_ADDRESS,
+        },
+      });
+    }
     const user = fake.createUser('bench');
-    const cli = (...args) => timed(process.execPath, [BIN, ...args], env);
-    const add = await timed(process.execPath, [BIN, 'add', '--env', 'p'], {
-      ...env,
-      AWS_ACCESS_KEY_ID: user.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
-    });
-    if (add[1] !== 0) throw new Error(`add failed: ${add[2]}`);
-    const first = await cli('exec', 'p', '--', 'true'); // caches the session
-    if (first[1] !== 0) throw new Error(`first exec failed: ${first[2]}`);
+    const vault = (backend, ...args) => timed(process.execPath, [BIN, ...args], backend.env);
+    for (const backend of backends) {
+      const add = await timed(process.execPath, [BIN, 'add', '--env', 'p'], {
+        ...backend.env,
+        AWS_ACCESS_KEY_ID: user.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
+      });
+      if (add[1] !== 0) throw new Error(`${backend.name}: add failed: ${add[2]}`);
+      const first = await vault(backend, 'exec', 'p', '--', 'true'); // caches the session
+      if (first[1] !== 0) throw new Error(`${backend.name}: first exec failed: ${first[2]}`);
+    }
 
-    const [node, exec, exportCached] = await measureInterleaved(
-      [
-        { label: 'node -e 0', file: process.execPath, args: ['-e', '0'], env },
-        {
-          label: 'exec p -- true (cached)',
-          file: process.execPath,
-          args: [BIN, 'exec', 'p', '--', 'true'],
-          env,
-        },
-        {
-          label: 'export --format=json (cached)',
-          file: process.execPath,
-          args: [BIN, 'export', '--format=json', 'p'],
-          env,
-        },
-      ],
+    const cachedCases = backends.flatMap((backend) => [
+      {
+        label: `exec p -- true (cached, ${backend.name})`,
+        file: process.execPath,
+        args: [BIN, 'exec', 'p', '--', 'true'],
+        env: backend.env,
+      },
+      {
+        label: `export --format=json (cached, ${backend.name})`,
+        file: process.execPath,
+        args: [BIN, 'export', '--format=json', 'p'],
+        env: backend.env,
+      },
+    ]);
+    const stsAfterSetup = fake.count('GetSessionToken');
+    const [node, ...cached] = await measureInterleaved(
+      [{ label: 'node -e 0', file: process.execPath, args: ['-e', '0'], env }, ...cachedCases],
       runs,
       3,
     );
+    // A cached run that reached STS would measure the wrong path.
     const stsBefore = fake.count('GetSessionToken');
+    if (stsBefore !== stsAfterSetup) {
+      throw new Error(`the cached runs made ${stsBefore - stsAfterSetup} STS calls (expected 0)`);
+    }
+    const file = backends[0];
     const [exportCold] = await measureInterleaved(
       [
         {
-          label: 'export --format=json (cold, 1 STS call)',
+          label: 'export --format=json (cold, file, 1 STS call)',
           file: process.execPath,
           args: [BIN, 'export', '--format=json', 'p'],
-          env,
+          env: file.env,
           before: async () => {
-            const cleared = await cli('clear', 'p');
+            const cleared = await vault(file, 'clear', 'p');
             if (cleared[1] !== 0) throw new Error(`clear failed: ${cleared[2]}`);
           },
         },
@@ -126,23 +190,45 @@ export async function benchExec({
       1,
     );
     const stsCalls = fake.count('GetSessionToken') - stsBefore;
-    const ratio = exec.median / node.median;
+    const results = backends.map((backend, index) => {
+      const exec = cached[2 * index];
+      return {
+        backend: backend.name,
+        exec,
+        exportCached: cached[2 * index + 1],
+        ratio: exec.median / node.median,
+        minRatio: exec.min / node.min,
+      };
+    });
+    const each = (key) => results.map((r) => `${r.backend} ${r[key].toFixed(2)}`).join(', ');
     log(
       `startup (Node ${process.version}, median of ${runs} interleaved runs after warm-up, load ${loadavg()[0].toFixed(1)}):`,
     );
-    for (const r of [node, exec, exportCached, exportCold]) {
+    for (const r of [node, ...cached, exportCold]) {
       log(
-        `  ${r.label.padEnd(42)} median ${r.median.toFixed(1).padStart(7)} ms` +
+        `  ${r.label.padEnd(46)} median ${r.median.toFixed(1).padStart(7)} ms` +
           `  (min ${r.min.toFixed(1)}, p90 ${r.p90.toFixed(1)}, n=${r.runs})`,
       );
     }
-    log(`  ratio exec cached / node -e 0: ${ratio.toFixed(2)} (target <= 1.3)`);
+    log(`  ratio exec cached / node -e 0: ${each('ratio')} (target <= 1.3)`);
     // On a shared, busy machine the minimum is the least disturbed run of each.
-    log(`  ratio of the minimums (least load-sensitive): ${(exec.min / node.min).toFixed(2)}`);
+    log(`  ratio of the minimums (least load-sensitive): ${each('minRatio')}`);
+    if (secretService.skipped) {
+      log(`  secret-service: NOT measured: ${secretService.skipped}`);
+    }
     log(
       `  STS GetSessionToken calls on the cold runs: ${stsCalls} for ${coldRuns + 1} runs (1 per run)`,
     );
-    return { node, exec, exportCached, exportCold, ratio, stsCalls };
+    return {
+      node,
+      exec: results[0].exec,
+      exportCached: results[0].exportCached,
+      exportCold,
+      ratio: results[0].ratio,
+      backends: results,
+      secretServiceSkipped: secretService.skipped,
+      stsCalls,
+    };
   } finally {
     await fake.close();
     rmSync(home, { recursive: true, force: true });
@@ -150,5 +236,10 @@ export async function benchExec({
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await benchExec();
+  const secretService = await benchSecretService(fileURLToPath(import.meta.url));
+  try {
+    await benchExec({ secretService });
+  } finally {
+    await secretService.stop?.();
+  }
 }
