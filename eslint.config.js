@@ -20,4 +20,10 @@ export default tseslint.config(
     files: ['scripts/**', 'bench/**', 'test/**', 'bin/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The launcher is CommonJS (bin/package.json): require() is how it loads.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

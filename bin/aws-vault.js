@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The whole CLI lives in dist/main.js; this file only checks that the Node.js
-// running it is new enough, so an old Node gets one clear line, not a stack.
-import module from 'node:module';
+// The whole CLI lives in dist/; this file checks that the Node.js running it
+// is new enough, so an old Node gets one clear line, not a stack, and starts
+// the fast path or the full CLI. It is CommonJS (bin/package.json): Node
+// starts a CommonJS main file a little faster than an ES module.
+'use strict';
+const { enableCompileCache } = require('node:module');
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 15)) {
@@ -11,7 +14,7 @@ if (major < 22 || (major === 22 && minor < 15)) {
   );
   process.exit(1);
 }
-module.enableCompileCache?.();
+enableCompileCache?.();
 // A reader that goes away (`aws-vault list | head -1`) closes our stdout or
 // stderr: later writes fail with EPIPE. Nothing is left to tell, so drop the
 // output quietly and let the command finish its work (it may be storing a
@@ -49,10 +52,11 @@ for (const name of ['stdout', 'stderr']) {
 const argv = process.argv.slice(2);
 // Plain `exec`/`export` runs with a cached session skip loading the full CLI
 // (src/cli/fastPath.ts, built as one CommonJS file).
-const { fastMain } = module.createRequire(import.meta.url)('../dist/fast.cjs');
-const fast = await fastMain(argv);
-// Done on the fast path, with everything written synchronously (no stream
-// was created): exit now. Returning to the event loop would first run the
-// garbage collection V8 scheduled during start-up, a few ms for nothing.
-if (fast !== undefined && !streamsUsed) process.exit(fast);
-process.exitCode = fast ?? (await (await import('../dist/main.js')).main(argv));
+const { fastMain } = require('../dist/fast.cjs');
+fastMain(argv).then(async (fast) => {
+  // Done on the fast path, with everything written synchronously (no stream
+  // was created): exit now. Returning to the event loop would first run the
+  // garbage collection V8 scheduled during start-up, a few ms for nothing.
+  if (fast !== undefined && !streamsUsed) process.exit(fast);
+  process.exitCode = fast ?? (await (await import('../dist/main.js')).main(argv));
+});
