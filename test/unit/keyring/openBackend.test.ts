@@ -107,8 +107,14 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
       printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
       GK=$!
       trap 'kill $GK' EXIT
+      # As scripts/secretService.mjs does: on a slow machine the daemon may
+      # create the login collection before it makes it the default.
       for i in $(seq 1 200); do
-        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q collection/login && break
+        alias=$(dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null || true)
+        case "$alias" in
+          *collection/login*) break ;;
+          *'object path "/"'*) dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.SetAlias string:default objpath:/org/freedesktop/secrets/collection/login >/dev/null 2>&1 || true ;;
+        esac
         sleep 0.05
       done
       PROBE_OPS=1 "$NODE" "$PROBE" secret-service
