@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { needFullCli, UserError } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import type { Backend, BackendName, BackendOptions } from './backend.ts';
 
 /** Every name `--backend` accepts. */
@@ -144,9 +144,11 @@ async function openSecretService(
       debug: options.debug,
       oneShot: true,
     });
-    // The one search it answers from is the probe too. If it fails, the
-    // full CLI probes again and explains (or falls back to the file store).
-    await backend.load().catch(() => needFullCli('the Secret Service did not answer'));
+    // The one search it answers from is the probe too: a failure here is
+    // the probe's failure (and the platform default then uses the file store).
+    await backend.load().catch((error: unknown) => {
+      throw probeFailure(error);
+    });
     return backend;
   }
   try {
@@ -154,11 +156,7 @@ async function openSecretService(
     // (instead of silently using the kernel keyring, which reboots forget).
     new mod.AsyncEntry('aws-vault', 'aws-vault-probe', { linux: { store: 'secret-service' } });
   } catch (error) {
-    const message = (error as Error).message;
-    const detail = /ServiceUnknown|not provided by any|NameHasNoOwner/i.test(message)
-      ? 'no Secret Service on the session bus (is gnome-keyring or KWallet running?)'
-      : `the session bus does not answer (${message})`;
-    throw new UserError(`secret-service backend: ${detail}; use --backend=file`, { cause: error });
+    throw probeFailure(error);
   }
   const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
   return new OsKeyringBackend(mod, {
@@ -167,6 +165,15 @@ async function openSecretService(
     env,
     debug: options.debug,
   });
+}
+
+/** Why no Secret Service answered, as a user reads it. */
+function probeFailure(error: unknown): UserError {
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = /ServiceUnknown|not provided by any|NameHasNoOwner/i.test(message)
+    ? 'no Secret Service on the session bus (is gnome-keyring or KWallet running?)'
+    : `the session bus does not answer (${message})`;
+  return new UserError(`secret-service backend: ${detail}; use --backend=file`, { cause: error });
 }
 
 async function openOsKeychain(

@@ -44,22 +44,28 @@ export class OsKeyringBackend implements Backend {
 
   /**
    * oneShot: reads every aws-vault item in one D-Bus search (a few ms, where
-   * each single lookup connects anew and costs as much). Fails as a read of
-   * the keyring fails, so it doubles as the check that the service answers.
+   * each single lookup connects anew and costs as much). Rejects with the
+   * library's error when the service does not answer, so it doubles as the
+   * probe (openBackend); reads report it through #failure.
    */
   async load(): Promise<Map<string, string>> {
-    this.#snapshot ??= this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target()).then(
-      (found) => new Map(found.map((c) => [c.account, c.password])),
-      async (error: unknown) => {
-        throw await this.#failure('read', error);
-      },
-    );
+    this.#snapshot ??= this.#mod
+      .findCredentialsAsync(KEYRING_SERVICE, this.#target())
+      .then((found) => new Map(found.map((c) => [c.account, c.password])));
     return this.#snapshot;
+  }
+
+  async #read(): Promise<Map<string, string>> {
+    try {
+      return await this.load();
+    } catch (error) {
+      throw await this.#failure('read', error);
+    }
   }
 
   async get(key: string): Promise<string | undefined> {
     if (this.#options.oneShot === true) {
-      const value = (await this.load()).get(key);
+      const value = (await this.#read()).get(key);
       if (value === undefined) await this.#assertUsable();
       return value;
     }
@@ -105,7 +111,7 @@ export class OsKeyringBackend implements Backend {
   async keys(): Promise<string[]> {
     let found: { account: string }[];
     if (this.#options.oneShot === true) {
-      found = [...(await this.load()).keys()].map((account) => ({ account }));
+      found = [...(await this.#read()).keys()].map((account) => ({ account }));
     } else {
       try {
         found = await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());

@@ -262,4 +262,37 @@ describe('fast path', () => {
     );
     expect(trace.loaded()).toContain(MAIN_JS);
   });
+
+  it('a session bus without a Secret Service: the default backend is the file store, still on the fast path', async () => {
+    // As over SSH with a stale DBUS_SESSION_BUS_ADDRESS: the one search that
+    // serves as the probe fails, and the platform default falls back to the
+    // file store without handing the run to the full CLI.
+    const p = uniqueProfile('nobus');
+    const w = await world('file', [p], `[profile ${p}]\n`);
+    await w.addUser(p);
+    const warm = await w.run(['export', '--format=json', p]);
+    expect(warm.exitCode).toBe(0);
+
+    const trace = traceModules(w, 'nobus');
+    const bus = `unix:path=${join(w.home.home, 'no-such-bus')}`;
+    const result = await w.run(['export', '--format=json', p], {
+      env: w.env({ ...trace.env, AWS_VAULT_BACKEND: undefined, DBUS_SESSION_BUS_ADDRESS: bus }),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(credentialProcessDoc(result.stdout).AccessKeyId).toBe(
+      credentialProcessDoc(warm.stdout).AccessKeyId,
+    );
+    expectFastPathOnly(trace.loaded());
+
+    // Asked for by name, the same bus is a clear error, not the file store.
+    const named = await w.run(['export', '--format=json', p], {
+      env: w.env({ AWS_VAULT_BACKEND: 'secret-service', DBUS_SESSION_BUS_ADDRESS: bus }),
+    });
+    expect(named.exitCode).toBe(1);
+    expect(named.stdout).toBe('');
+    expect(named.stderr).toMatch(
+      /^aws-vault: error: export: secret-service backend: the session bus does not answer \(.+\); use --backend=file\n$/,
+    );
+  });
 });
