@@ -133,8 +133,23 @@ async function openSecretService(
       'secret-service backend: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, as on a server or over SSH); use --backend=file',
     );
   }
-  const mod = await loadKeyring('secret-service');
   const collection = collectionTarget(options.secretServiceCollection);
+  if (options.oneShot === true && collection === undefined) {
+    // Straight over the bus, without the native module, when that answers.
+    const [{ readSecretServiceItems }, { KEYRING_SERVICE, OsKeyringBackend }] = await Promise.all([
+      import('./secretServiceReader.ts'),
+      import('./osKeyringBackend.ts'),
+    ]);
+    const items = await readSecretServiceItems(env, KEYRING_SERVICE);
+    if (items !== undefined) {
+      const { SnapshotBackend } = await import('./snapshotBackend.ts');
+      return new SnapshotBackend('secret-service', items, async () => {
+        const mod = await loadKeyring('secret-service');
+        return new OsKeyringBackend(mod, { name: 'secret-service', env, debug: options.debug });
+      });
+    }
+  }
+  const mod = await loadKeyring('secret-service');
   if (options.oneShot === true) {
     const { OsKeyringBackend } = await import('./osKeyringBackend.ts');
     const backend = new OsKeyringBackend(mod, {

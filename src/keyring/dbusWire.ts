@@ -1,0 +1,402 @@
+// The D-Bus wire format (https://dbus.freedesktop.org/doc/dbus-specification.html,
+// "Message Protocol"), as much of it as reading the Secret Service needs:
+// marshalling of the basic types, arrays, structs, dict entries and
+// variants, and the message header. No I/O here (see secretServiceReader.ts).
+
+/** A D-Bus value as this module reads and writes it. */
+export type DbusValue =
+  | number
+  | bigint
+  | boolean
+  | string
+  | Buffer
+  | DbusValue[]
+  | Map<DbusValue, DbusValue>
+  | DbusVariant;
+
+/** A variant: its own signature and value. */
+export interface DbusVariant {
+  signature: string;
+  value: DbusValue;
+}
+
+export const MESSAGE_TYPE = { call: 1, return: 2, error: 3, signal: 4 } as const;
+
+/** Header field codes. */
+const FIELD = {
+  path: 1,
+  interface: 2,
+  member: 3,
+  errorName: 4,
+  replySerial: 5,
+  destination: 6,
+  sender: 7,
+  signature: 8,
+} as const;
+
+/** The bad-input error of this module: a malformed message or signature. */
+export class DbusWireError extends Error {
+  override name = 'DbusWireError';
+}
+
+const FIXED: Record<string, number> = {
+  y: 1,
+  b: 4,
+  n: 2,
+  q: 2,
+  i: 4,
+  u: 4,
+  x: 8,
+  t: 8,
+  d: 8,
+  h: 4,
+};
+
+/** The length of the single complete type that starts at `at` in `signature`. */
+function typeLength(signature: string, at: number): number {
+  const c = signature[at];
+  if (c === undefined) throw new DbusWireError(`signature ${signature}: ends early`);
+  if (c === 'a') return 1 + typeLength(signature, at + 1);
+  if (c === '(' || c === '{') {
+    const close = c === '(' ? ')' : '}';
+    let i = at + 1;
+    while (signature[i] !== close) {
+      if (i >= signature.length) throw new DbusWireError(`signature ${signature}: unclosed ${c}`);
+      i += typeLength(signature, i);
+    }
+    return i + 1 - at;
+  }
+  if (c in FIXED || 'sogv'.includes(c)) return 1;
+  throw new DbusWireError(`signature ${signature}: unknown type ${c}`);
+}
+
+/** The complete types of a signature, in order. */
+export function splitSignature(signature: string): string[] {
+  const types: string[] = [];
+  for (let i = 0; i < signature.length;) {
+    const n = typeLength(signature, i);
+    types.push(signature.slice(i, i + n));
+    i += n;
+  }
+  return types;
+}
+
+function alignmentOf(type: string): number {
+  const c = type[0] as string;
+  if (c === '(' || c === '{') return 8;
+  if (c === 'a' || c === 's' || c === 'o') return 4;
+  if (c === 'g' || c === 'v') return 1;
+  return FIXED[c] ?? 1;
+}
+
+/** Builds a little-endian message body or header. */
+export class DbusWriter {
+  #buf = Buffer.alloc(256);
+  #len = 0;
+
+  get length(): number {
+    return this.#len;
+  }
+
+  #room(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    const bigger = Buffer.alloc(Math.max(this.#buf.length * 2, this.#len + n));
+    this.#buf.copy(bigger, 0, 0, this.#len);
+    this.#buf = bigger;
+  }
+
+  align(n: number): void {
+    const pad = (n - (this.#len % n)) % n;
+    this.#room(pad);
+    this.#buf.fill(0, this.#len, this.#len + pad);
+    this.#len += pad;
+  }
+
+  #u8(v: number): void {
+    this.#room(1);
+    this.#buf.writeUInt8(v, this.#len);
+    this.#len += 1;
+  }
+
+  #u32(v: number): void {
+    this.align(4);
+    this.#room(4);
+    this.#buf.writeUInt32LE(v, this.#len);
+    this.#len += 4;
+  }
+
+  #bytes(b: Buffer): void {
+    this.#room(b.length);
+    b.copy(this.#buf, this.#len);
+    this.#len += b.length;
+  }
+
+  /** Writes `value` as `type` (one complete type). */
+  write(type: string, value: DbusValue): void {
+    const c = type[0];
+    switch (c) {
+      case 'y':
+        return this.#u8(value as number);
+      case 'b':
+        return this.#u32(value ? 1 : 0);
+      case 'u':
+        return this.#u32(value as number);
+      case 's':
+      case 'o': {
+        const b = Buffer.from(value as string, 'utf8');
+        this.#u32(b.length);
+        this.#bytes(b);
+        return this.#u8(0);
+      }
+      case 'g': {
+        const b = Buffer.from(value as string, 'ascii');
+        this.#u8(b.length);
+        this.#bytes(b);
+        return this.#u8(0);
+      }
+      case 'v': {
+        const variant = value as DbusVariant;
+        this.write('g', variant.signature);
+        return this.write(variant.signature, variant.value);
+      }
+      case 'a': {
+        const element = type.slice(1);
+        this.#u32(0);
+        const lengthAt = this.#len - 4;
+        // The length excludes the padding before the first element.
+        this.align(alignmentOf(element));
+        const start = this.#len;
+        if (element[0] === '{') {
+          const [keyType, valueType] = splitSignature(element.slice(1, -1)) as [string, string];
+          for (const [k, v] of value as Map<DbusValue, DbusValue>) {
+            this.align(8);
+            this.write(keyType, k);
+            this.write(valueType, v);
+          }
+        } else if (element === 'y') {
+          this.#bytes(value as Buffer);
+        } else {
+          for (const item of value as DbusValue[]) this.write(element, item);
+        }
+        this.#buf.writeUInt32LE(this.#len - start, lengthAt);
+        return;
+      }
+      case '(': {
+        this.align(8);
+        const fields = splitSignature(type.slice(1, -1));
+        fields.forEach((t, i) => this.write(t, (value as DbusValue[])[i] as DbusValue));
+        return;
+      }
+      default:
+        throw new DbusWireError(`cannot write type ${type}`);
+    }
+  }
+
+  toBuffer(): Buffer {
+    return this.#buf.subarray(0, this.#len);
+  }
+}
+
+/** Reads values from a message body (or header) in either byte order. */
+export class DbusReader {
+  readonly #buf: Buffer;
+  readonly #le: boolean;
+  #pos: number;
+  readonly #end: number;
+
+  constructor(buf: Buffer, littleEndian: boolean, start = 0, end = buf.length) {
+    this.#buf = buf;
+    this.#le = littleEndian;
+    this.#pos = start;
+    this.#end = end;
+  }
+
+  get position(): number {
+    return this.#pos;
+  }
+
+  #need(n: number): void {
+    if (this.#pos + n > this.#end) throw new DbusWireError('message ends early');
+  }
+
+  align(n: number): void {
+    this.#pos += (n - (this.#pos % n)) % n;
+    if (this.#pos > this.#end) throw new DbusWireError('message ends early');
+  }
+
+  #u8(): number {
+    this.#need(1);
+    return this.#buf.readUInt8(this.#pos++);
+  }
+
+  #u32(): number {
+    this.align(4);
+    this.#need(4);
+    const v = this.#le ? this.#buf.readUInt32LE(this.#pos) : this.#buf.readUInt32BE(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+
+  #text(length: number, encoding: BufferEncoding): string {
+    this.#need(length + 1);
+    const s = this.#buf.toString(encoding, this.#pos, this.#pos + length);
+    if (this.#buf[this.#pos + length] !== 0) throw new DbusWireError('string without its NUL');
+    this.#pos += length + 1;
+    return s;
+  }
+
+  /** Reads one value of `type` (one complete type). */
+  read(type: string): DbusValue {
+    const c = type[0] as string;
+    switch (c) {
+      case 'y':
+        return this.#u8();
+      case 'b':
+        return this.#u32() !== 0;
+      case 'u':
+      case 'h':
+        return this.#u32();
+      case 'i': {
+        this.align(4);
+        this.#need(4);
+        const v = this.#le ? this.#buf.readInt32LE(this.#pos) : this.#buf.readInt32BE(this.#pos);
+        this.#pos += 4;
+        return v;
+      }
+      case 'n':
+      case 'q': {
+        this.align(2);
+        this.#need(2);
+        const v = this.#le ? this.#buf.readUInt16LE(this.#pos) : this.#buf.readUInt16BE(this.#pos);
+        this.#pos += 2;
+        return c === 'n' ? (v << 16) >> 16 : v;
+      }
+      case 'x':
+      case 't':
+      case 'd': {
+        this.align(8);
+        this.#need(8);
+        const at = this.#pos;
+        this.#pos += 8;
+        if (c === 'd') return this.#le ? this.#buf.readDoubleLE(at) : this.#buf.readDoubleBE(at);
+        if (c === 'x')
+          return this.#le ? this.#buf.readBigInt64LE(at) : this.#buf.readBigInt64BE(at);
+        return this.#le ? this.#buf.readBigUInt64LE(at) : this.#buf.readBigUInt64BE(at);
+      }
+      case 's':
+      case 'o':
+        return this.#text(this.#u32(), 'utf8');
+      case 'g':
+        return this.#text(this.#u8(), 'ascii');
+      case 'v': {
+        const signature = this.read('g') as string;
+        if (splitSignature(signature).length !== 1) {
+          throw new DbusWireError(`variant signature ${signature} is not one type`);
+        }
+        return { signature, value: this.read(signature) };
+      }
+      case 'a': {
+        const element = type.slice(1);
+        const length = this.#u32();
+        this.align(alignmentOf(element));
+        const end = this.#pos + length;
+        if (end > this.#end) throw new DbusWireError('array runs past the message');
+        if (element === 'y') {
+          const bytes = Buffer.from(this.#buf.subarray(this.#pos, end));
+          this.#pos = end;
+          return bytes;
+        }
+        if (element[0] === '{') {
+          const [keyType, valueType] = splitSignature(element.slice(1, -1)) as [string, string];
+          const map = new Map<DbusValue, DbusValue>();
+          while (this.#pos < end) {
+            this.align(8);
+            const k = this.read(keyType);
+            map.set(k, this.read(valueType));
+          }
+          return map;
+        }
+        const items: DbusValue[] = [];
+        while (this.#pos < end) items.push(this.read(element));
+        return items;
+      }
+      case '(': {
+        this.align(8);
+        return splitSignature(type.slice(1, -1)).map((t) => this.read(t));
+      }
+      default:
+        throw new DbusWireError(`cannot read type ${type}`);
+    }
+  }
+}
+
+/** A method call to send. */
+export interface DbusCall {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: DbusValue[];
+}
+
+/** A method call as bytes (little-endian), with `serial`. */
+export function encodeCall(call: DbusCall, serial: number): Buffer {
+  const body = new DbusWriter();
+  const types = call.signature ? splitSignature(call.signature) : [];
+  types.forEach((t, i) => body.write(t, (call.body ?? [])[i] as DbusValue));
+  const fields: DbusValue[] = [
+    [FIELD.path, { signature: 'o', value: call.path }],
+    [FIELD.interface, { signature: 's', value: call.interface }],
+    [FIELD.member, { signature: 's', value: call.member }],
+    [FIELD.destination, { signature: 's', value: call.destination }],
+  ];
+  if (call.signature) fields.push([FIELD.signature, { signature: 'g', value: call.signature }]);
+  const header = new DbusWriter();
+  header.write('y', 'l'.charCodeAt(0));
+  header.write('y', MESSAGE_TYPE.call);
+  header.write('y', 0);
+  header.write('y', 1);
+  header.write('u', body.length);
+  header.write('u', serial);
+  header.write('a(yv)', fields);
+  header.align(8);
+  return Buffer.concat([header.toBuffer(), body.toBuffer()]);
+}
+
+/** A message received: what replies are matched and read by. */
+export interface DbusMessage {
+  type: number;
+  replySerial?: number;
+  errorName?: string;
+  body: DbusValue[];
+}
+
+/**
+ * The first complete message in `buf`, and its length; undefined when more
+ * bytes are needed.
+ */
+export function decodeMessage(buf: Buffer): { message: DbusMessage; length: number } | undefined {
+  if (buf.length < 16) return undefined;
+  const endian = String.fromCharCode(buf[0] as number);
+  if (endian !== 'l' && endian !== 'B') throw new DbusWireError('bad byte-order mark');
+  const le = endian === 'l';
+  const bodyLength = le ? buf.readUInt32LE(4) : buf.readUInt32BE(4);
+  const fieldsLength = le ? buf.readUInt32LE(12) : buf.readUInt32BE(12);
+  const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);
+  const length = headerEnd + bodyLength;
+  if (length > 128 * 1024 * 1024) throw new DbusWireError('message too long');
+  if (buf.length < length) return undefined;
+  const header = new DbusReader(buf, le, 12, headerEnd);
+  const fields = header.read('a(yv)') as [number, DbusVariant][];
+  const message: DbusMessage = { type: buf[1] as number, body: [] };
+  let signature = '';
+  for (const [code, variant] of fields) {
+    if (code === FIELD.replySerial) message.replySerial = variant.value as number;
+    else if (code === FIELD.errorName) message.errorName = variant.value as string;
+    else if (code === FIELD.signature) signature = variant.value as string;
+  }
+  const body = new DbusReader(buf, le, headerEnd, length);
+  message.body = splitSignature(signature).map((t) => body.read(t));
+  return { message, length };
+}

@@ -1,0 +1,253 @@
+// Reads aws-vault's items from the Secret Service straight over the D-Bus
+// session bus, for the start-up fast path. @napi-rs/keyring opens a new bus
+// connection and a Diffie-Hellman session for every call and costs a native
+// module load: about 20 ms of a cached `exec`. Here one connection, a
+// `plain` session (every Secret Service implements it; the bus is the
+// user's own) and four calls read every item, in a few ms.
+//
+// It only reads, and only answers the simple case: every aws-vault item in
+// an unlocked collection, each key once. Anything else (no bus, a locked
+// item, a duplicate, an error, a slow reply) gives undefined and the
+// caller uses the library, which unlocks, explains and writes.
+import { connect, type Socket } from 'node:net';
+import {
+  decodeMessage,
+  encodeCall,
+  MESSAGE_TYPE,
+  type DbusCall,
+  type DbusMessage,
+  type DbusValue,
+  type DbusVariant,
+} from './dbusWire.ts';
+
+const SECRETS = 'org.freedesktop.secrets';
+const SERVICE_PATH = '/org/freedesktop/secrets';
+
+/**
+ * The socket path of the session bus (`unix:path=` or, with a leading NUL,
+ * `unix:abstract=`); undefined for transports this reader does not speak.
+ */
+export function sessionBusSocket(env: NodeJS.ProcessEnv): string | undefined {
+  const address = env.DBUS_SESSION_BUS_ADDRESS;
+  if (address === undefined || address === '') {
+    const runtime = env.XDG_RUNTIME_DIR;
+    return runtime ? `${runtime}/bus` : undefined;
+  }
+  for (const candidate of address.split(';')) {
+    const colon = candidate.indexOf(':');
+    if (candidate.slice(0, colon) !== 'unix') continue;
+    const params = new Map<string, string>();
+    for (const pair of candidate.slice(colon + 1).split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      try {
+        params.set(pair.slice(0, eq), decodeURIComponent(pair.slice(eq + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+    const path = params.get('path');
+    if (path) return path;
+    const abstract = params.get('abstract');
+    if (abstract) return `\0${abstract}`;
+  }
+  return undefined;
+}
+
+/** One connection to the bus: authenticated, with calls matched to their replies. */
+class BusConnection {
+  readonly #socket: Socket;
+  #buffer: Buffer = Buffer.alloc(0);
+  #authenticated = false;
+  #serial = 0;
+  readonly #pending = new Map<number, (message: DbusMessage) => void>();
+  #failed: ((error: Error) => void)[] = [];
+  #error: Error | undefined;
+  #onAuth: ((ok: boolean) => void) | undefined;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', (error) => this.#fail(error));
+    socket.on('close', () => this.#fail(new Error('the session bus closed the connection')));
+  }
+
+  #fail(error: Error): void {
+    this.#error ??= error;
+    this.#onAuth?.(false);
+    for (const reject of this.#failed.splice(0)) reject(error);
+  }
+
+  #receive(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (!this.#authenticated) {
+      const end = this.#buffer.indexOf('\r\n');
+      if (end < 0) return;
+      const line = this.#buffer.toString('ascii', 0, end);
+      this.#buffer = this.#buffer.subarray(end + 2);
+      this.#authenticated = line.startsWith('OK ');
+      this.#onAuth?.(this.#authenticated);
+      if (!this.#authenticated) return;
+    }
+    try {
+      for (;;) {
+        const decoded = decodeMessage(this.#buffer);
+        if (decoded === undefined) return;
+        this.#buffer = this.#buffer.subarray(decoded.length);
+        const { message } = decoded;
+        if (message.replySerial === undefined) continue; // signals (NameAcquired)
+        this.#pending.get(message.replySerial)?.(message);
+        this.#pending.delete(message.replySerial);
+      }
+    } catch (error) {
+      this.#fail(error as Error);
+      this.#socket.destroy();
+    }
+  }
+
+  /**
+   * SASL EXTERNAL as this process's uid, and BEGIN at once: calls may follow
+   * without waiting for the server's OK (pipelined, as sd-bus does); if it
+   * refuses, they fail with the connection. Resolves to whether it said OK.
+   */
+  authenticate(): Promise<boolean> {
+    const ok = new Promise<boolean>((resolve) => {
+      this.#onAuth = (accepted) => {
+        this.#onAuth = undefined;
+        resolve(accepted);
+      };
+    });
+    const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
+    this.#socket.write(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`);
+    return ok;
+  }
+
+  /** Sends `call`; resolves to the reply's body, rejects on an error reply. */
+  call(call: DbusCall): Promise<DbusValue[]> {
+    if (this.#error) return Promise.reject(this.#error);
+    const serial = ++this.#serial;
+    return new Promise((resolve, reject) => {
+      this.#failed.push(reject);
+      this.#pending.set(serial, (message) => {
+        if (message.type === MESSAGE_TYPE.error) {
+          reject(new Error(`${message.errorName ?? 'D-Bus error'}: ${String(message.body[0])}`));
+        } else resolve(message.body);
+      });
+      this.#socket.write(encodeCall(call, serial));
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+function secretCall(
+  path: string,
+  iface: string,
+  member: string,
+  signature?: string,
+  body?: DbusValue[],
+): DbusCall {
+  return {
+    destination: SECRETS,
+    path,
+    interface: iface,
+    member,
+    ...(signature !== undefined ? { signature, body: body ?? [] } : {}),
+  };
+}
+
+/**
+ * Every item whose `service` attribute is `service`, as username -> secret
+ * (UTF-8), from unlocked collections; undefined when it cannot answer simply
+ * (see the top of this file). Gives up after `timeoutMs`.
+ */
+export async function readSecretServiceItems(
+  env: NodeJS.ProcessEnv,
+  service: string,
+  timeoutMs = 2000,
+): Promise<Map<string, string> | undefined> {
+  const path = sessionBusSocket(env);
+  if (path === undefined) return undefined;
+  const socket = connect(path);
+  const bus = new BusConnection(socket);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  try {
+    return await Promise.race([read(bus, service), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    bus.close();
+  }
+}
+
+async function read(bus: BusConnection, service: string): Promise<Map<string, string> | undefined> {
+  // Two round trips: everything that needs no answer is sent at once.
+  const authenticated = bus.authenticate();
+  const calls = Promise.all([
+    bus.call({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'Hello',
+    }),
+    bus.call(
+      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', [
+        'plain',
+        { signature: 's', value: '' },
+      ]),
+    ),
+    bus.call(
+      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
+        new Map([['service', service]]),
+      ]),
+    ),
+  ]);
+  if (!(await authenticated)) {
+    calls.catch(() => undefined);
+    return undefined;
+  }
+  const [, [, session], [unlocked, locked]] = (await calls) as [
+    unknown,
+    [unknown, string],
+    [string[], string[]],
+  ];
+  // Locked items need an unlock (a prompt), and none found may mean a locked
+  // or missing collection: the library's path explains those.
+  if (locked.length > 0 || unlocked.length === 0) return undefined;
+  const [secrets, ...attributes] = await Promise.all([
+    bus.call(
+      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [
+        unlocked,
+        session as string,
+      ]),
+    ),
+    ...unlocked.map((item) =>
+      bus.call(
+        secretCall(item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+          'org.freedesktop.Secret.Item',
+          'Attributes',
+        ]),
+      ),
+    ),
+  ]);
+  const byItem = secrets[0] as Map<DbusValue, DbusValue>;
+  const items = new Map<string, string>();
+  for (const [index, item] of unlocked.entries()) {
+    const attrs = (attributes[index]?.[0] as DbusVariant | undefined)?.value;
+    if (!(attrs instanceof Map) || attrs.get('service') !== service) return undefined;
+    const username = attrs.get('username');
+    // [session, parameters, value, content type]; plain: the value as is.
+    const secret = byItem.get(item) as [string, Buffer, Buffer, string] | undefined;
+    if (typeof username !== 'string' || secret === undefined || items.has(username)) {
+      return undefined;
+    }
+    items.set(username, secret[2].toString('utf8'));
+  }
+  return items;
+}
