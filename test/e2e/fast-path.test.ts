@@ -144,6 +144,10 @@ for (const backend of BACKEND_CASES) {
       expectFastPathOnly(loaded);
       // The execve/spawn machinery is exec's; an export must not pay for it.
       expect(loaded).not.toContain('node:child_process');
+      // The Secret Service is read over the bus directly (secretServiceReader.ts),
+      // without the native keyring module; the file store never needs the bus.
+      expect(loaded.filter((url) => url.includes('@napi-rs/keyring'))).toEqual([]);
+      expect(loaded.includes('node:net')).toBe(backend.name === 'secret-service');
     });
 
     it('a cold export falls back to the full CLI once', async () => {
