@@ -1,0 +1,425 @@
+// The fast path's Secret Service reader against the real gnome-keyring of the
+// test run (scripts/test.mjs): it must read back exactly what
+// @napi-rs/keyring wrote, and give up (undefined, quickly) whenever it cannot
+// answer simply, so that the library takes over.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DbusWriter, decodeMessage } from '../../../src/keyring/dbusWire.ts';
+import {
+  readSecretServiceItems,
+  sessionBusSocket,
+} from '../../../src/keyring/secretServiceReader.ts';
+import { secretServiceAvailable, uniquePrefix } from '../../helpers/secretService.ts';
+
+const readerUrl = new URL('../../../src/keyring/secretServiceReader.ts', import.meta.url).href;
+// Well above what any answer takes, so "fast" below means it did not wait for it.
+const TIMEOUT_MS = 5000;
+const FAST_MS = 1500;
+
+/** Runs the reader; returns its answer and how long it took. */
+async function timedRead(
+  env: NodeJS.ProcessEnv,
+  service: string,
+): Promise<{ items: Map<string, string> | undefined; ms: number }> {
+  const start = performance.now();
+  const items = await readSecretServiceItems(env, service, TIMEOUT_MS);
+  return { items, ms: performance.now() - start };
+}
+
+/** `secret-tool ARGS`, the secret (if any) on stdin; its stdout. Fails the test if it fails. */
+function secretTool(args: string[], input?: string): string {
+  const r = spawnSync('secret-tool', args, {
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  expect(r.error).toBeUndefined();
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+describe('sessionBusSocket', () => {
+  it('reads a unix:path address, with its other keys', () => {
+    expect(sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' })).toBe(
+      '/run/user/1000/bus',
+    );
+    expect(
+      sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'unix:guid=0123abcd,path=/tmp/b,x=y' }),
+    ).toBe('/tmp/b');
+  });
+
+  it('reads a unix:abstract address as a leading NUL', () => {
+    expect(
+      sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'unix:abstract=/tmp/dbus-XYZ,guid=0123abcd' }),
+    ).toBe('\0/tmp/dbus-XYZ');
+  });
+
+  it('unescapes a percent-escaped path', () => {
+    expect(
+      sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/tmp/with%20space%2cand%3d/%c3%bc' }),
+    ).toBe('/tmp/with space,and=/ü');
+  });
+
+  it('takes the first unix address of several', () => {
+    expect(
+      sessionBusSocket({
+        DBUS_SESSION_BUS_ADDRESS: 'tcp:host=127.0.0.1,port=1;unix:path=/tmp/second;unix:path=/x',
+      }),
+    ).toBe('/tmp/second');
+  });
+
+  it('has no socket for transports it does not speak', () => {
+    expect(sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=127.0.0.1,port=1' })).toBe(
+      undefined,
+    );
+    expect(
+      sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: 'tcp:host=h,port=1;launchd:env=X' }),
+    ).toBeUndefined();
+  });
+
+  it('falls back to $XDG_RUNTIME_DIR/bus without an address, else has none', () => {
+    expect(sessionBusSocket({ XDG_RUNTIME_DIR: '/run/user/1000' })).toBe('/run/user/1000/bus');
+    expect(sessionBusSocket({ DBUS_SESSION_BUS_ADDRESS: '', XDG_RUNTIME_DIR: '/run/user/7' })).toBe(
+      '/run/user/7/bus',
+    );
+    expect(sessionBusSocket({})).toBeUndefined();
+    expect(sessionBusSocket({ XDG_RUNTIME_DIR: '' })).toBeUndefined();
+  });
+});
+
+describe('readSecretServiceItems without a usable bus', () => {
+  it('gives undefined, fast, when the socket does not exist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-vault-nobus-'));
+    try {
+      const { items, ms } = await timedRead(
+        { DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-such-socket` },
+        'aws-vault',
+      );
+      expect(items).toBeUndefined();
+      expect(ms).toBeLessThan(FAST_MS);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives undefined, fast, for an unsupported transport', async () => {
+    const { items, ms } = await timedRead(
+      { DBUS_SESSION_BUS_ADDRESS: 'tcp:host=127.0.0.1,port=1' },
+      'aws-vault',
+    );
+    expect(items).toBeUndefined();
+    expect(ms).toBeLessThan(FAST_MS);
+  });
+});
+
+/**
+ * An error reply to the call with `serial`, little-endian, built field by
+ * field (encodeCall writes only calls).
+ */
+function errorReply(serial: number, name: string, text: string): Buffer {
+  const body = new DbusWriter();
+  body.write('s', text);
+  const header = new DbusWriter();
+  for (const byte of ['l'.charCodeAt(0), 3, 0, 1]) header.write('y', byte);
+  header.write('u', body.length);
+  header.write('u', 1000 + serial);
+  header.write('a(yv)', [
+    [4, { signature: 's', value: name }],
+    [5, { signature: 'u', value: serial }],
+    [8, { signature: 'g', value: 's' }],
+  ]);
+  header.align(8);
+  return Buffer.concat([header.toBuffer(), body.toBuffer()]);
+}
+
+type FakeBehaviour = 'silent' | 'reject' | 'close' | 'error' | 'garbage';
+
+/**
+ * A stand-in session bus on a unix socket that misbehaves as told once the
+ * client connects: never answers, refuses the authentication, hangs up,
+ * answers every call with an error, or answers with bytes that are no message.
+ */
+async function fakeBus(
+  dir: string,
+  behaviour: FakeBehaviour,
+): Promise<{ address: string; calls: string[]; close: () => Promise<void> }> {
+  const path = join(dir, 'bus');
+  const calls: string[] = [];
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    if (behaviour === 'close') {
+      socket.destroy();
+      return;
+    }
+    let buffer = Buffer.alloc(0);
+    let authenticated = false;
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (behaviour === 'silent') return;
+      if (!authenticated) {
+        const begin = buffer.indexOf('BEGIN\r\n');
+        if (!buffer.includes('AUTH EXTERNAL ')) return;
+        if (behaviour === 'reject') {
+          socket.write('REJECTED EXTERNAL\r\n');
+          return;
+        }
+        if (begin < 0) return;
+        socket.write('OK 0123456789abcdef0123456789abcdef\r\n');
+        buffer = buffer.subarray(begin + 'BEGIN\r\n'.length);
+        authenticated = true;
+      }
+      for (;;) {
+        const decoded = decodeMessage(buffer);
+        if (decoded === undefined) return;
+        const serial = buffer.readUInt32LE(8);
+        buffer = buffer.subarray(decoded.length);
+        calls.push(String(serial));
+        socket.write(
+          behaviour === 'error'
+            ? errorReply(serial, 'org.freedesktop.DBus.Error.ServiceUnknown', 'no such name')
+            : Buffer.from('X'.repeat(64)),
+        );
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    address: `unix:path=${path}`,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('readSecretServiceItems against a misbehaving bus', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'aws-vault-fakebus-'));
+  });
+  afterEach(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it.each<FakeBehaviour>(['reject', 'close', 'error', 'garbage'])(
+    'gives undefined, fast, when the bus does %s',
+    async (behaviour) => {
+      const bus = await fakeBus(tmp, behaviour);
+      try {
+        const { items, ms } = await timedRead({ DBUS_SESSION_BUS_ADDRESS: bus.address }, 'svc');
+        expect(items).toBeUndefined();
+        expect(ms).toBeLessThan(FAST_MS);
+        // Error replies: all three first-round calls were sent, pipelined.
+        if (behaviour === 'error') expect(bus.calls).toEqual(['1', '2', '3']);
+      } finally {
+        await bus.close();
+      }
+    },
+  );
+
+  it('gives undefined after the timeout when the bus never answers', async () => {
+    const bus = await fakeBus(tmp, 'silent');
+    try {
+      const start = performance.now();
+      const items = await readSecretServiceItems(
+        { DBUS_SESSION_BUS_ADDRESS: bus.address },
+        'svc',
+        300,
+      );
+      const ms = performance.now() - start;
+      expect(items).toBeUndefined();
+      expect(ms).toBeGreaterThanOrEqual(290);
+      expect(ms).toBeLessThan(FAST_MS);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-keyring)', () => {
+  let service: string;
+  let written: string[];
+
+  beforeEach(() => {
+    service = uniquePrefix('reader');
+    written = [];
+  });
+
+  afterEach(async () => {
+    const { AsyncEntry } = await import('@napi-rs/keyring');
+    for (const username of written) {
+      await new AsyncEntry(service, username, { linux: { store: 'secret-service' } })
+        .deleteCredential()
+        .catch(() => undefined); // an ambiguous entry: secret-tool clears it below
+    }
+    // Whatever secret-tool added, and what the library could not delete.
+    spawnSync('secret-tool', ['clear', 'service', service], { timeout: 10_000 });
+  });
+
+  /** Writes `username` -> `value` under this test's service, as the CLI does. */
+  async function write(username: string, value: string): Promise<void> {
+    const { AsyncEntry } = await import('@napi-rs/keyring');
+    written.push(username);
+    await new AsyncEntry(service, username, { linux: { store: 'secret-service' } }).setPassword(
+      value,
+    );
+  }
+
+  it('reads back exactly what the library wrote, keyed by username', async () => {
+    const json = JSON.stringify({
+      Version: 1,
+      AccessKeyID: 'AKIAIOSFODNN7EXAMPLE',
+      SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      SessionToken: 'x'.repeat(3800),
+      Expiration: '2030-01-01T00:00:00Z',
+    });
+    expect(json.length).toBeGreaterThan(3900);
+    const expected = new Map([
+      ['dev', 'plain-secret'],
+      ['prod/admin', 'pässwörd ☃ 鍵 🔑'],
+      ['sts.GetSessionToken,ZGV2,,1999999999', json],
+      ['ünïcødé user', ''],
+    ]);
+    for (const [username, value] of expected) await write(username, value);
+    const { items, ms } = await timedRead(process.env, service);
+    expect(items).toEqual(expected);
+    expect(ms).toBeLessThan(FAST_MS);
+  });
+
+  it('reads a reply larger than one socket read: 24 items of 4 KB', async () => {
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 24; i++) {
+      expected.set(`profile-${i}`, `${i}:${'ü'.repeat(2000)}`);
+    }
+    await Promise.all([...expected].map(([username, value]) => write(username, value)));
+    const { items, ms } = await timedRead(process.env, service);
+    expect(items).toEqual(expected);
+    expect(ms).toBeLessThan(FAST_MS);
+  });
+
+  it('sees an overwritten value, and only its own service', async () => {
+    await write('dev', 'first');
+    await write('dev', 'second');
+    const other = uniquePrefix('reader-other');
+    secretTool(['store', '--label', 'other', 'service', other, 'username', 'dev'], 'elsewhere');
+    try {
+      expect((await timedRead(process.env, service)).items).toEqual(new Map([['dev', 'second']]));
+      expect((await timedRead(process.env, other)).items).toEqual(new Map([['dev', 'elsewhere']]));
+    } finally {
+      secretTool(['clear', 'service', other]);
+    }
+  });
+
+  it('gives undefined, fast, for a service with no items', async () => {
+    const { items, ms } = await timedRead(process.env, service);
+    expect(items).toBeUndefined();
+    expect(ms).toBeLessThan(FAST_MS);
+    // The same call does answer once an item is there.
+    await write('dev', 'v');
+    expect((await timedRead(process.env, service)).items).toEqual(new Map([['dev', 'v']]));
+  });
+
+  it('gives undefined, fast, when two items have the same username', async () => {
+    await write('dev', 'from the library');
+    await write('prod', 'p');
+    expect((await timedRead(process.env, service)).items?.get('dev')).toBe('from the library');
+    // The library writes exactly {service, username}, and gnome-keyring's
+    // CreateItem(replace) would overwrite that item: one more attribute
+    // makes secret-tool add a second item for the same username instead.
+    secretTool(
+      ['store', '--label', 'dup', 'service', service, 'username', 'dev', 'origin', 'secret-tool'],
+      'from secret-tool',
+    );
+    const found = secretTool(['search', '--all', 'service', service, 'username', 'dev']);
+    expect(found.match(/^\[\/.*\]$/gm)).toHaveLength(2);
+    const { items, ms } = await timedRead(process.env, service);
+    expect(items).toBeUndefined();
+    expect(ms).toBeLessThan(FAST_MS);
+  });
+
+  it('gives undefined when an item of the service has no username', async () => {
+    await write('dev', 'v');
+    secretTool(['store', '--label', 'nameless', 'service', service, 'user', 'dev'], 'x');
+    const { items, ms } = await timedRead(process.env, service);
+    expect(items).toBeUndefined();
+    expect(ms).toBeLessThan(FAST_MS);
+  });
+});
+
+describe.skipIf(!secretServiceAvailable())(
+  'readSecretServiceItems with a locked collection',
+  () => {
+    let tmp: string;
+    beforeEach(() => {
+      tmp = mkdtempSync(join(tmpdir(), 'aws-vault-reader-locked-'));
+    });
+    afterEach(() => {
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it('reads the item while unlocked, and gives undefined, fast, once locked', () => {
+      // A private session bus and keyring daemon, so the shared one stays unlocked.
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        HOME: tmp,
+        XDG_DATA_HOME: join(tmp, 'data'),
+        XDG_RUNTIME_DIR: join(tmp, 'run'),
+      };
+      delete env.DBUS_SESSION_BUS_ADDRESS;
+      delete env.GNOME_KEYRING_CONTROL;
+      mkdirSync(env.XDG_RUNTIME_DIR as string, { mode: 0o700 });
+      mkdirSync(env.XDG_DATA_HOME as string, { mode: 0o700 });
+      const probe = join(tmp, 'probe.mjs');
+      writeFileSync(
+        probe,
+        `import { readSecretServiceItems } from ${JSON.stringify(readerUrl)};
+const start = performance.now();
+const items = await readSecretServiceItems(process.env, process.argv[2], ${TIMEOUT_MS});
+const ms = performance.now() - start;
+process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) : null, ms }) + '\\n');
+`,
+      );
+      const script = `
+      set -e
+      printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
+      GK=$!
+      trap 'kill $GK' EXIT
+      # As scripts/secretService.mjs does: on a slow machine the daemon may
+      # create the login collection before it makes it the default.
+      for i in $(seq 1 200); do
+        alias=$(dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null || true)
+        case "$alias" in
+          *collection/login*) break ;;
+          *'object path "/"'*) dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.SetAlias string:default objpath:/org/freedesktop/secrets/collection/login >/dev/null 2>&1 || true ;;
+        esac
+        sleep 0.05
+      done
+      printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
+      "$NODE" "$PROBE" probe-svc
+      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+      "$NODE" "$PROBE" probe-svc
+    `;
+      const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
+        env: { ...env, NODE: process.execPath, PROBE: probe },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const [unlocked, locked] = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { items: Record<string, string> | null; ms: number });
+      expect(unlocked?.items).toEqual({ 'probe-user': 'the secret' });
+      expect(locked?.items).toBeNull();
+      expect(locked?.ms).toBeLessThan(FAST_MS);
+    }, 40_000);
+  },
+);
