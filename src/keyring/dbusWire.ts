@@ -52,21 +52,37 @@ const FIXED: Record<string, number> = {
   h: 4,
 };
 
-/** The length of the single complete type that starts at `at` in `signature`. */
-function typeLength(signature: string, at: number): number {
+const BASIC = 'ybnqiuxtdhsog';
+
+/**
+ * The length of the single complete type that starts at `at` in
+ * `signature`. A dict entry `{KV}` (K a basic type, V one complete type) is
+ * allowed only as an array's element; a struct has at least one field.
+ */
+function typeLength(signature: string, at: number, inArray = false): number {
   const c = signature[at];
   if (c === undefined) throw new DbusWireError(`signature ${signature}: ends early`);
-  if (c === 'a') return 1 + typeLength(signature, at + 1);
+  if (c === 'a') return 1 + typeLength(signature, at + 1, true);
   if (c === '(' || c === '{') {
+    if (c === '{' && !inArray)
+      throw new DbusWireError(`signature ${signature}: { outside an array`);
     const close = c === '(' ? ')' : '}';
     let i = at + 1;
+    let fields = 0;
     while (signature[i] !== close) {
       if (i >= signature.length) throw new DbusWireError(`signature ${signature}: unclosed ${c}`);
+      if (c === '{' && fields === 0 && !BASIC.includes(signature[i] as string)) {
+        throw new DbusWireError(`signature ${signature}: a dict key must be a basic type`);
+      }
       i += typeLength(signature, i);
+      fields++;
+    }
+    if (c === '{' ? fields !== 2 : fields === 0) {
+      throw new DbusWireError(`signature ${signature}: bad ${c === '{' ? 'dict entry' : 'struct'}`);
     }
     return i + 1 - at;
   }
-  if (c in FIXED || 'sogv'.includes(c)) return 1;
+  if (BASIC.includes(c) || c === 'v') return 1;
   throw new DbusWireError(`signature ${signature}: unknown type ${c}`);
 }
 
@@ -125,6 +141,20 @@ export class DbusWriter {
     this.#len += 4;
   }
 
+  #fixed(type: 'i' | 'n' | 'q' | 'x' | 't' | 'd', value: number | bigint): void {
+    const size = FIXED[type] as number;
+    this.align(size);
+    this.#room(size);
+    const at = this.#len;
+    if (type === 'i') this.#buf.writeInt32LE(value as number, at);
+    else if (type === 'n') this.#buf.writeInt16LE(value as number, at);
+    else if (type === 'q') this.#buf.writeUInt16LE(value as number, at);
+    else if (type === 'x') this.#buf.writeBigInt64LE(BigInt(value), at);
+    else if (type === 't') this.#buf.writeBigUInt64LE(BigInt(value), at);
+    else this.#buf.writeDoubleLE(value as number, at);
+    this.#len += size;
+  }
+
   #bytes(b: Buffer): void {
     this.#room(b.length);
     b.copy(this.#buf, this.#len);
@@ -140,7 +170,15 @@ export class DbusWriter {
       case 'b':
         return this.#u32(value ? 1 : 0);
       case 'u':
+      case 'h':
         return this.#u32(value as number);
+      case 'i':
+      case 'n':
+      case 'q':
+      case 'x':
+      case 't':
+      case 'd':
+        return this.#fixed(c, value as number | bigint);
       case 's':
       case 'o': {
         const b = Buffer.from(value as string, 'utf8');
@@ -222,6 +260,11 @@ export class DbusReader {
   align(n: number): void {
     this.#pos += (n - (this.#pos % n)) % n;
     if (this.#pos > this.#end) throw new DbusWireError('message ends early');
+  }
+
+  /** The elements of an array end where its length says. */
+  #endArray(end: number): void {
+    if (this.#pos !== end) throw new DbusWireError('array elements overrun its length');
   }
 
   #u8(): number {
@@ -314,10 +357,12 @@ export class DbusReader {
             const k = this.read(keyType);
             map.set(k, this.read(valueType));
           }
+          this.#endArray(end);
           return map;
         }
         const items: DbusValue[] = [];
         while (this.#pos < end) items.push(this.read(element));
+        this.#endArray(end);
         return items;
       }
       case '(': {
@@ -381,6 +426,7 @@ export function decodeMessage(buf: Buffer): { message: DbusMessage; length: numb
   const endian = String.fromCharCode(buf[0] as number);
   if (endian !== 'l' && endian !== 'B') throw new DbusWireError('bad byte-order mark');
   const le = endian === 'l';
+  if (buf[3] !== 1) throw new DbusWireError(`protocol version ${String(buf[3])}`);
   const bodyLength = le ? buf.readUInt32LE(4) : buf.readUInt32BE(4);
   const fieldsLength = le ? buf.readUInt32LE(12) : buf.readUInt32BE(12);
   const headerEnd = 16 + fieldsLength + ((8 - ((16 + fieldsLength) % 8)) % 8);

@@ -211,6 +211,25 @@ describe('DbusWriter and DbusReader', () => {
   });
 });
 
+describe('DbusWriter: the other fixed-size types', () => {
+  it('round-trips i n q x t d h, each after a lone byte (alignment)', () => {
+    const values: [string, DbusValue][] = [
+      ['i', -123456],
+      ['n', -1234],
+      ['q', 65535],
+      ['x', -(2n ** 62n)],
+      ['t', 2n ** 64n - 1n],
+      ['d', 3.25],
+      ['h', 7],
+    ];
+    for (const pair of values) {
+      const [, value] = roundTrip(['y', 1], pair);
+      expect(value).toEqual(pair[1]);
+    }
+    expect(written(['y', 1], ['x', 1n])).toEqual(hex('01 000000 00000000 | 01000000 00000000'));
+  });
+});
+
 describe('DbusReader: the types only read, in both byte orders', () => {
   // The writer writes only what method calls need (y b u s o g v, arrays,
   // structs); replies can hold any type, so these are hand-built.
@@ -269,12 +288,29 @@ describe('splitSignature', () => {
     expect(splitSignature('ybnqiuxtdhsogv')).toEqual('ybnqiuxtdhsogv'.split(''));
   });
 
-  it.each(['a', 'aa', '(s', '((s)', 'a{s', 'a{sv', 'z', 's)', '(s}', 'sz'])(
-    'rejects %j with a DbusWireError',
-    (signature) => {
-      expect(() => splitSignature(signature)).toThrow(DbusWireError);
-    },
-  );
+  it.each([
+    'a',
+    'aa',
+    '(s',
+    '((s)',
+    'a{s',
+    'a{sv',
+    'z',
+    's)',
+    '(s}',
+    'sz',
+    // Dict entries: only inside an array, a basic key, exactly two types.
+    '{ss}',
+    'a{s}',
+    'a{}',
+    'a{sss}',
+    'a{(s)s}',
+    'a{vs}',
+    // A struct has at least one field.
+    '()',
+  ])('rejects %j with a DbusWireError', (signature) => {
+    expect(() => splitSignature(signature)).toThrow(DbusWireError);
+  });
 });
 
 describe('encodeCall and decodeMessage', () => {
@@ -474,6 +510,19 @@ describe('malformed input throws DbusWireError', () => {
     expect(buf.subarray(16, 20)).toEqual(hex('01 01 6f 00'));
     buf[18] = 'z'.charCodeAt(0);
     expect(() => decodeMessage(buf)).toThrow(DbusWireError);
+  });
+
+  it('array elements that overrun the array length', () => {
+    // `as` of length 2 holding a 5-byte string.
+    expect(() => new DbusReader(hex('02000000 | 05000000 6162636465 00'), true).read('as')).toThrow(
+      /overrun/,
+    );
+  });
+
+  it('a protocol version other than 1', () => {
+    const buf = encodeCall(call, 1);
+    buf[3] = 2;
+    expect(() => decodeMessage(buf)).toThrow(/protocol version/);
   });
 
   it('a message longer than the specification allows', () => {

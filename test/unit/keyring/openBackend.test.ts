@@ -1,10 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openBackend } from '../../../src/keyring/openBackend.ts';
-import { secretServiceAvailable } from '../../helpers/secretService.ts';
+import {
+  LOCK_LOGIN_COLLECTION,
+  privateKeyringEnv,
+  privateKeyringScript,
+  secretServiceAvailable,
+} from '../../helpers/secretService.ts';
 
 const probe = new URL('./fixtures/openBackendProbe.ts', import.meta.url).pathname;
 let tmp: string;
@@ -16,15 +21,7 @@ afterEach(() => {
 });
 
 function baseEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: tmp,
-    XDG_DATA_HOME: join(tmp, 'data'),
-    XDG_RUNTIME_DIR: join(tmp, 'run'),
-  };
-  delete env.DBUS_SESSION_BUS_ADDRESS;
-  delete env.GNOME_KEYRING_CONTROL;
-  return env;
+  return privateKeyringEnv(tmp);
 }
 
 function runProbe(env: NodeJS.ProcessEnv, ...args: string[]): Record<string, string> {
@@ -100,28 +97,12 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
   it('says the collection is locked instead of showing an empty vault', () => {
     // A private session bus and keyring daemon, so the shared one stays unlocked.
     const env = baseEnv();
-    mkdirSync(env.XDG_RUNTIME_DIR as string, { mode: 0o700 });
-    mkdirSync(env.XDG_DATA_HOME as string, { mode: 0o700 });
-    const script = `
-      set -e
-      printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
-      GK=$!
-      trap 'kill $GK' EXIT
-      # As scripts/secretService.mjs does: on a slow machine the daemon may
-      # create the login collection before it makes it the default.
-      for i in $(seq 1 200); do
-        alias=$(dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null || true)
-        case "$alias" in
-          *collection/login*) break ;;
-          *'object path "/"'*) dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.SetAlias string:default objpath:/org/freedesktop/secrets/collection/login >/dev/null 2>&1 || true ;;
-        esac
-        sleep 0.05
-      done
+    const script = privateKeyringScript(`
       PROBE_OPS=1 "$NODE" "$PROBE" secret-service
       echo
-      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+      ${LOCK_LOGIN_COLLECTION}
       PROBE_OPS=1 "$NODE" "$PROBE" secret-service
-    `;
+    `);
     const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
       env: { ...env, NODE: process.execPath, PROBE: probe },
       encoding: 'utf8',

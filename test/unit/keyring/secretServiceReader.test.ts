@@ -3,7 +3,7 @@
 // @napi-rs/keyring wrote, and give up (undefined, quickly) whenever it cannot
 // answer simply, so that the library takes over.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,13 @@ import {
   readSecretServiceItems,
   sessionBusSocket,
 } from '../../../src/keyring/secretServiceReader.ts';
-import { secretServiceAvailable, uniquePrefix } from '../../helpers/secretService.ts';
+import {
+  LOCK_LOGIN_COLLECTION,
+  privateKeyringEnv,
+  privateKeyringScript,
+  secretServiceAvailable,
+  uniquePrefix,
+} from '../../helpers/secretService.ts';
 
 const readerUrl = new URL('../../../src/keyring/secretServiceReader.ts', import.meta.url).href;
 // Well above what any answer takes, so "fast" below means it did not wait for it.
@@ -367,16 +373,7 @@ describe.skipIf(!secretServiceAvailable())(
 
     it('reads the item while unlocked, and gives undefined, fast, once locked', () => {
       // A private session bus and keyring daemon, so the shared one stays unlocked.
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        HOME: tmp,
-        XDG_DATA_HOME: join(tmp, 'data'),
-        XDG_RUNTIME_DIR: join(tmp, 'run'),
-      };
-      delete env.DBUS_SESSION_BUS_ADDRESS;
-      delete env.GNOME_KEYRING_CONTROL;
-      mkdirSync(env.XDG_RUNTIME_DIR as string, { mode: 0o700 });
-      mkdirSync(env.XDG_DATA_HOME as string, { mode: 0o700 });
+      const env = privateKeyringEnv(tmp);
       const probe = join(tmp, 'probe.mjs');
       writeFileSync(
         probe,
@@ -387,26 +384,12 @@ const ms = performance.now() - start;
 process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) : null, ms }) + '\\n');
 `,
       );
-      const script = `
-      set -e
-      printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
-      GK=$!
-      trap 'kill $GK' EXIT
-      # As scripts/secretService.mjs does: on a slow machine the daemon may
-      # create the login collection before it makes it the default.
-      for i in $(seq 1 200); do
-        alias=$(dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null || true)
-        case "$alias" in
-          *collection/login*) break ;;
-          *'object path "/"'*) dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.SetAlias string:default objpath:/org/freedesktop/secrets/collection/login >/dev/null 2>&1 || true ;;
-        esac
-        sleep 0.05
-      done
-      printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
-      "$NODE" "$PROBE" probe-svc
-      dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
-      "$NODE" "$PROBE" probe-svc
-    `;
+      const script = privateKeyringScript(`
+        printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
+        "$NODE" "$PROBE" probe-svc
+        ${LOCK_LOGIN_COLLECTION}
+        "$NODE" "$PROBE" probe-svc
+      `);
       const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
         env: { ...env, NODE: process.execPath, PROBE: probe },
         encoding: 'utf8',
