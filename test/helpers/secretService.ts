@@ -21,8 +21,9 @@ export function uniquePrefix(label: string): string {
 
 /**
  * A shell script for `dbus-run-session -- sh -c`: starts a private
- * gnome-keyring whose unlocked `login` collection is the default (setting
- * the alias, as scripts/secretService.mjs does, when the daemon is slow to),
+ * gnome-keyring whose unlocked `login` collection is the default (waiting
+ * for it to own its bus name, and setting the alias when the daemon is slow
+ * to, as scripts/secretService.mjs does),
  * then runs `body`. For tests that lock a collection: the keyring of the
  * test run is shared and must stay unlocked.
  */
@@ -33,6 +34,11 @@ export function privateKeyringScript(body: string): string {
     GK=$!
     trap 'kill $GK' EXIT
     for i in $(seq 1 200); do
+      # Ask the bus first: a call to org.freedesktop.secrets before our
+      # daemon owns the name would have D-Bus start another one (without
+      # the password, so without an unlocked login collection).
+      owner=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null || true)
+      case "$owner" in *'boolean true'*) ;; *) sleep 0.05; continue ;; esac
       alias=$(dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null || true)
       case "$alias" in
         *collection/login*) break ;;
