@@ -149,15 +149,15 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
  * `export`. A reader that went away (EPIPE) is ignored, as bin/ does for
  * the stream; a non-blocking descriptor that is full gets the stream.
  */
-export function writeStdout(text: string, fd = 1): void {
+function writeStdout(text: string): void {
   const data = Buffer.from(text, 'utf8');
   let offset = 0;
   try {
-    while (offset < data.length) offset += writeSync(fd, data, offset);
+    while (offset < data.length) offset += writeSync(1, data, offset);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') return;
-    if (code !== 'EAGAIN' || fd !== 1) throw error;
+    if (code !== 'EAGAIN') throw error;
     process.stdout.write(data.subarray(offset));
   }
 }
