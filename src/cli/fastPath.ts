@@ -16,6 +16,10 @@
  * does not load every lazy part of node:fs or node:crypto.
  */
 import { writeSync } from 'node:fs';
+// Imported, not loaded on demand: in the one-file fast bundle a static import
+// lets esbuild drop what the fast path never calls (the commander wiring).
+import { execCommand } from './exec.ts';
+import { exportCommand } from './export.ts';
 import type { Context, Io } from './context.ts';
 import { homeFrom, resolveGlobals } from './context.ts';
 import { fullCliWasNeeded, UserError } from '../errors.ts';
@@ -218,13 +222,11 @@ export async function fastMain(
   };
   try {
     if (invocation.command === 'export') {
-      const { exportCommand } = await import('./export.ts');
       return await exportCommand(
         { profile: invocation.profile, format: invocation.format, flags: invocation.flags },
         ctx,
       );
     }
-    const { execCommand } = await import('./exec.ts');
     return await execCommand(
       {
         profile: invocation.profile,
