@@ -1,7 +1,26 @@
 // Promise forms of the few callback `node:fs` calls the stores make. Not
 // `node:fs/promises`: loading it also loads the stream and readline modules
 // (about 25 of Node's internal modules), a cost every cached `exec` would pay.
-import * as fs from 'node:fs';
+// Named imports: `import * as` would copy all of node:fs into a namespace
+// object in the CommonJS fast bundle, on every run.
+import {
+  access as fsAccess,
+  chmod as fsChmod,
+  close as fsClose,
+  constants as fsConstants,
+  fsync as fsFsync,
+  lstat as fsLstat,
+  mkdir as fsMkdir,
+  open as fsOpen,
+  readdir,
+  readFile,
+  rename as fsRename,
+  stat as fsStat,
+  unlink as fsUnlink,
+  writeFile,
+  type Dirent,
+  type Stats,
+} from 'node:fs';
 
 type Callback<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
 
@@ -12,32 +31,30 @@ function call<T>(start: (done: Callback<T>) => void): Promise<T> {
 }
 
 export const readText = (path: string): Promise<string> =>
-  call((done) => fs.readFile(path, 'utf8', done));
-export const readDirEntries = (path: string): Promise<fs.Dirent[]> =>
-  call((done) => fs.readdir(path, { withFileTypes: true }, done));
+  call((done) => readFile(path, 'utf8', done));
+export const readDirEntries = (path: string): Promise<Dirent[]> =>
+  call((done) => readdir(path, { withFileTypes: true }, done));
 export const readDirNames = (path: string): Promise<string[]> =>
-  call((done) => fs.readdir(path, done));
-export const stat = (path: string): Promise<fs.Stats> => call((done) => fs.stat(path, done));
-export const lstat = (path: string): Promise<fs.Stats> => call((done) => fs.lstat(path, done));
+  call((done) => readdir(path, done));
+export const stat = (path: string): Promise<Stats> => call((done) => fsStat(path, done));
+export const lstat = (path: string): Promise<Stats> => call((done) => fsLstat(path, done));
 export const access = (path: string): Promise<void> =>
-  call<void>((done) => fs.access(path, (error) => done(error, undefined)));
+  call<void>((done) => fsAccess(path, (error) => done(error, undefined)));
 export const unlink = (path: string): Promise<void> =>
-  call<void>((done) => fs.unlink(path, (error) => done(error, undefined)));
+  call<void>((done) => fsUnlink(path, (error) => done(error, undefined)));
 export const rename = (from: string, to: string): Promise<void> =>
-  call<void>((done) => fs.rename(from, to, (error) => done(error, undefined)));
+  call<void>((done) => fsRename(from, to, (error) => done(error, undefined)));
 export const chmod = (path: string, mode: number): Promise<void> =>
-  call<void>((done) => fs.chmod(path, mode, (error) => done(error, undefined)));
+  call<void>((done) => fsChmod(path, mode, (error) => done(error, undefined)));
 export const mkdir = (path: string, mode: number): Promise<void> =>
-  call<void>((done) =>
-    fs.mkdir(path, { recursive: true, mode }, (error) => done(error, undefined)),
-  );
+  call<void>((done) => fsMkdir(path, { recursive: true, mode }, (error) => done(error, undefined)));
 export const open = (path: string, flags: number, mode?: number): Promise<number> =>
-  call((done) => fs.open(path, flags, mode, done));
+  call((done) => fsOpen(path, flags, mode, done));
 export const close = (fd: number): Promise<void> =>
-  call<void>((done) => fs.close(fd, (error) => done(error, undefined)));
+  call<void>((done) => fsClose(fd, (error) => done(error, undefined)));
 export const fsync = (fd: number): Promise<void> =>
-  call<void>((done) => fs.fsync(fd, (error) => done(error, undefined)));
+  call<void>((done) => fsFsync(fd, (error) => done(error, undefined)));
 /** Writes all of `data` at the file's current position. */
 export const writeAll = (fd: number, data: string): Promise<void> =>
-  call<void>((done) => fs.writeFile(fd, data, 'utf8', (error) => done(error, undefined)));
-export const { constants } = fs;
+  call<void>((done) => writeFile(fd, data, 'utf8', (error) => done(error, undefined)));
+export const constants = fsConstants;
