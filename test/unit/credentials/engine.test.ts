@@ -40,6 +40,8 @@ afterEach(() => {
 });
 
 const arn = (role: string) => `arn:aws:iam::${fake.accountId}:role/${role}`;
+/** An MFA device that is not alice's. */
+const otherSerial = () => `arn:aws:iam::${fake.accountId}:mfa/someone-else`;
 
 function config(): string {
   return `
@@ -107,6 +109,11 @@ duration_seconds = 7200
 [profile bob-role]
 source_profile = bob
 role_arn = ${arn('reader')}
+
+[profile other-mfa]
+source_profile = alice
+role_arn = ${arn('admin')}
+mfa_serial = ${otherSerial()}
 `;
 }
 
@@ -299,6 +306,23 @@ describe('AssumeRole', () => {
     const creds = await h.credentialsFor('admin', { noSession: true });
     expect(fake.count('GetSessionToken')).toBe(0);
     expect(fake.describeCredentials(creds.accessKeyId)?.mfaAuthenticated).toBe(true);
+  });
+
+  it('a role whose mfa_serial differs from its source profile asks AssumeRole for it, without GetSessionToken', async () => {
+    // A session made with alice's device would not carry the role's device:
+    // the code for the role's own mfa_serial goes to AssumeRole (as the Go
+    // aws-vault), which AWS refuses here because the device is not alice's.
+    await setup();
+    await expect(h.credentialsFor('other-mfa')).rejects.toThrow(
+      /^profile other-mfa: MFA code rejected/,
+    );
+    expect(fake.count('GetSessionToken')).toBe(0);
+    expect(fake.count('AssumeRole')).toBe(1);
+    expect(h.prompts).toEqual([otherSerial()]);
+    expect(h.debugLines.join('\n')).toContain(
+      "profile alice: skipping GetSessionToken because the mfa_serial of profile other-mfa differs from profile alice's",
+    );
+    expect(await h.sessions.list()).toEqual([]);
   });
 
   it('a role from keys without MFA does not use GetSessionToken (as the Go aws-vault)', async () => {
