@@ -9,17 +9,13 @@ import {
   close as fsClose,
   constants as fsConstants,
   fsync as fsFsync,
-  lstat as fsLstat,
   mkdir as fsMkdir,
   open as fsOpen,
   readdir,
   readFile,
   rename as fsRename,
-  stat as fsStat,
   unlink as fsUnlink,
   writeFile,
-  type Dirent,
-  type Stats,
 } from 'node:fs';
 
 type Callback<T> = (error: NodeJS.ErrnoException | null, value: T) => void;
@@ -32,12 +28,8 @@ function call<T>(start: (done: Callback<T>) => void): Promise<T> {
 
 export const readText = (path: string): Promise<string> =>
   call((done) => readFile(path, 'utf8', done));
-export const readDirEntries = (path: string): Promise<Dirent[]> =>
-  call((done) => readdir(path, { withFileTypes: true }, done));
 export const readDirNames = (path: string): Promise<string[]> =>
   call((done) => readdir(path, done));
-export const stat = (path: string): Promise<Stats> => call((done) => fsStat(path, done));
-export const lstat = (path: string): Promise<Stats> => call((done) => fsLstat(path, done));
 export const access = (path: string): Promise<void> =>
   call<void>((done) => fsAccess(path, (error) => done(error, undefined)));
 export const unlink = (path: string): Promise<void> =>
