@@ -85,6 +85,24 @@ export function totpNow(secret: string): string {
 export const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 
 /**
+ * Parses `export --format=json` / credential_process output and checks its
+ * shape: exactly the documented keys, in order, version 1, an RFC 3339 expiry.
+ */
+export function credentialProcessDoc(stdout: string) {
+  const doc = JSON.parse(stdout) as Record<string, unknown>;
+  expect(Object.keys(doc)).toEqual([
+    'Version',
+    'AccessKeyId',
+    'SecretAccessKey',
+    'SessionToken',
+    'Expiration',
+  ]);
+  expect(doc.Version).toBe(1);
+  expect(doc.Expiration).toMatch(RFC3339);
+  return doc as { AccessKeyId: string; SessionToken: string };
+}
+
+/**
  * Writes an `aws-vault` command into `dir/bin` that runs the built CLI on this
  * Node (the machine's default `node` may be too old), for tools that find
  * aws-vault on PATH (direnv, the AWS CLI's credential_process). Returns the

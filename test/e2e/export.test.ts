@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseIni } from 'ini';
 import { spawnSync } from 'node:child_process';
-import { parseEnvLines, RFC3339, startExecWorld, type ExecWorld } from './_exec.ts';
+import {
+  credentialProcessDoc,
+  parseEnvLines,
+  RFC3339,
+  startExecWorld,
+  type ExecWorld,
+} from './_exec.ts';
 
 const CONFIG = `[profile ex]
 region = eu-west-2
@@ -60,16 +66,7 @@ describe('export', () => {
     const result = await w.run(['export', '--format', 'json', 'ex']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout.endsWith('}\n')).toBe(true);
-    const doc = JSON.parse(result.stdout) as Record<string, unknown>;
-    expect(Object.keys(doc)).toEqual([
-      'Version',
-      'AccessKeyId',
-      'SecretAccessKey',
-      'SessionToken',
-      'Expiration',
-    ]);
-    expect(doc.Version).toBe(1);
-    expect(doc.Expiration).toMatch(RFC3339);
+    const doc = credentialProcessDoc(result.stdout);
     expect(result.stdout).toBe(`${JSON.stringify(doc, null, 2)}\n`);
   });
 

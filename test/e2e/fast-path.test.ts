@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BIN } from './_runCli.ts';
 import { BACKEND_CASES, homesCleanedAfterEach, uniqueProfile } from './_vault.ts';
-import { RFC3339, runTool, startExecWorld, type ExecWorld } from './_exec.ts';
+import { credentialProcessDoc, runTool, startExecWorld, type ExecWorld } from './_exec.ts';
 
 const homes = homesCleanedAfterEach();
 const worlds: ExecWorld[] = [];
@@ -107,19 +107,11 @@ function stsCalls(w: ExecWorld): number {
   return w.fake.calls.filter((c) => c.service === 'sts').length;
 }
 
-function credentialProcessDoc(stdout: string) {
-  const doc = JSON.parse(stdout) as Record<string, unknown>;
-  expect(Object.keys(doc)).toEqual([
-    'Version',
-    'AccessKeyId',
-    'SecretAccessKey',
-    'SessionToken',
-    'Expiration',
-  ]);
-  expect(doc.Version).toBe(1);
+/** A credential_process document of session credentials (see credentialProcessDoc). */
+function sessionDoc(stdout: string) {
+  const doc = credentialProcessDoc(stdout);
   expect(doc.AccessKeyId).toMatch(/^ASIA/);
-  expect(doc.Expiration).toMatch(RFC3339);
-  return doc as { AccessKeyId: string; SessionToken: string };
+  return doc;
 }
 
 for (const backend of BACKEND_CASES) {
@@ -137,8 +129,8 @@ for (const backend of BACKEND_CASES) {
       const result = await w.run(['export', '--format=json', p], { env: w.env(trace.env) });
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      const doc = credentialProcessDoc(result.stdout);
-      expect(doc.AccessKeyId).toBe(credentialProcessDoc(first.stdout).AccessKeyId);
+      const doc = sessionDoc(result.stdout);
+      expect(doc.AccessKeyId).toBe(sessionDoc(first.stdout).AccessKeyId);
       expect(w.fake.count('GetSessionToken')).toBe(calls);
       const loaded = trace.loaded();
       expectFastPathOnly(loaded);
@@ -158,7 +150,7 @@ for (const backend of BACKEND_CASES) {
       const result = await w.run(['export', '--format=json', p], { env: w.env(trace.env) });
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(0);
-      const doc = credentialProcessDoc(result.stdout);
+      const doc = sessionDoc(result.stdout);
       expect(w.fake.describeCredentials(doc.AccessKeyId)?.sessionToken).toBe(doc.SessionToken);
       // One call: the fast path gave up before asking STS, and the full CLI asked once.
       expect(w.fake.count('GetSessionToken')).toBe(1);
@@ -284,9 +276,7 @@ describe('fast path', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    expect(credentialProcessDoc(result.stdout).AccessKeyId).toBe(
-      credentialProcessDoc(warm.stdout).AccessKeyId,
-    );
+    expect(sessionDoc(result.stdout).AccessKeyId).toBe(sessionDoc(warm.stdout).AccessKeyId);
     expectFastPathOnly(trace.loaded());
 
     // Asked for by name, the same bus is a clear error, not the file store.
