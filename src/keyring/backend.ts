@@ -53,9 +53,9 @@ export interface BackendOptions {
   /**
    * A short-lived process that reads a few items and writes at most the
    * removal of an expired session (the start-up fast path): the
-   * secret-service backend reads every aws-vault
-   * item in one D-Bus search, which also serves as its reachability probe,
-   * and answers the reads from it. Long-running processes must not set it:
+   * secret-service backend reads every aws-vault item in one D-Bus search,
+   * which also serves as its reachability probe, and answers the reads
+   * from it. Long-running processes must not set it:
    * they would not see what other processes write.
    */
   oneShot?: boolean;
