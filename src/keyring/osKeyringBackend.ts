@@ -5,6 +5,15 @@ import { secretServiceStatus, type SecretServiceStatus } from './secretServiceSt
 type KeyringModule = typeof import('@napi-rs/keyring');
 type EntryOptions = import('@napi-rs/keyring').EntryOptions;
 
+/**
+ * How the Secret Service answers a call on an item that was just removed:
+ * gnome-keyring with UnknownMethod ("No such interface
+ * org.freedesktop.Secret.Item"), others with UnknownObject or NoSuchObject.
+ */
+const VANISHED_ITEM =
+  /org\.freedesktop\.(DBus\.Error\.Unknown(Method|Object)|Secret\.Error\.NoSuchObject)/;
+const VANISHED_ITEM_RETRY_MS = 5000;
+
 /** The service name of every entry (the username is the item key). */
 export const KEYRING_SERVICE = 'aws-vault';
 
@@ -49,10 +58,29 @@ export class OsKeyringBackend implements Backend {
    * probe (openBackend); reads report it through #failure.
    */
   async load(): Promise<Map<string, string>> {
-    this.#snapshot ??= this.#mod
-      .findCredentialsAsync(KEYRING_SERVICE, this.#target())
-      .then((found) => new Map(found.map((c) => [c.account, c.password])));
+    this.#snapshot ??= this.#findAll().then(
+      (found) => new Map(found.map((c) => [c.account, c.password])),
+    );
     return this.#snapshot;
+  }
+
+  /**
+   * Every aws-vault entry, read by the library's search. The library reads
+   * each item the search found; an item another process removed in between
+   * (an expired session pruned by a parallel `exec`, `clear`) fails the whole
+   * search, so it is searched again, for a few seconds while removals go on.
+   */
+  async #findAll(): Promise<{ account: string; password: string }[]> {
+    const deadline = Date.now() + VANISHED_ITEM_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
+      } catch (error) {
+        if (Date.now() >= deadline || !VANISHED_ITEM.test(messageOf(error))) throw error;
+        this.#options.debug('secret-service: an item went away during the search; searching again');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)));
+      }
+    }
   }
 
   async #read(): Promise<Map<string, string>> {
@@ -114,7 +142,7 @@ export class OsKeyringBackend implements Backend {
       found = [...(await this.#read()).keys()].map((account) => ({ account }));
     } else {
       try {
-        found = await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
+        found = await this.#findAll();
       } catch (error) {
         throw await this.#failure('list', error);
       }

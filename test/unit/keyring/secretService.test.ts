@@ -48,6 +48,27 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
     expect(await store.has(profile)).toBe(false);
   });
 
+  it('lists while another client removes entries (list raced a pruned session)', async () => {
+    const writer = await openBackend({ ...options, backend: 'secret-service' });
+    const p = uniquePrefix('race');
+    const keys = Array.from({ length: 40 }, (_, i) => `${p}-${i}`);
+    for (const key of keys) await writer.set(key, 'v');
+    // Removed one by one while listings run, from a separate keyring client.
+    const removing = (async () => {
+      for (const key of keys) await writer.remove(key);
+    })();
+    const listings: Promise<string[]>[] = [];
+    for (let i = 0; i < 12; i++) {
+      const reader = await openBackend({ ...options, backend: 'secret-service' });
+      listings.push(reader.keys());
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await removing;
+    for (const listed of await Promise.all(listings)) {
+      expect(listed.every((key) => !key.startsWith(p) || keys.includes(key))).toBe(true);
+    }
+  });
+
   it('pins entries to a collection named by its label', async () => {
     const backend = await openBackend({
       ...options,
