@@ -5,7 +5,7 @@
 // collection as the default. Nothing reaches the developer's own keyring: the
 // bus, the daemon and everything it writes live and die with the folder.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -57,6 +57,38 @@ export function runForwardingSignals(file, args, options) {
 }
 
 /**
+ * Writes, in the folder `dir`, the configuration of a private session bus
+ * that listens in `dir` and starts no service on demand, and returns its
+ * path (for `dbus-run-session --config-file=`). The standard session bus
+ * would start a second gnome-keyring-daemon, without the password, whenever
+ * ours is not (or no longer) on the bus, and that one's locked collection
+ * would have every call wait for a desktop prompt that never comes: here
+ * such a call fails at once with ServiceUnknown instead.
+ */
+export function writePrivateBusConfig(dir) {
+  const path = join(dir, 'session-bus.conf');
+  writeFileSync(
+    path,
+    `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:dir=${dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`,
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+/**
  * Re-runs the Node script `script` with `args` under dbus-run-session, in a
  * fresh temporary folder (named `prefix`...) holding its XDG data, cache and
  * runtime folders; removes the folder afterwards. Resolves to the script's
@@ -77,7 +109,7 @@ export async function runInPrivateSession(script, args, prefix) {
   try {
     const { code } = await runForwardingSignals(
       'dbus-run-session',
-      ['--', process.execPath, script, ...args],
+      [`--config-file=${writePrivateBusConfig(base)}`, '--', process.execPath, script, ...args],
       { env },
     );
     return code ?? 1;
@@ -120,8 +152,17 @@ export async function startGnomeKeyring() {
   // The password creates (and unlocks) the `login` collection.
   daemon.stdin.end(KEYRING_PASSWORD);
   let daemonExited = false;
-  daemon.on('exit', () => (daemonExited = true));
+  let stopping = false;
+  daemon.on('exit', (code, signal) => {
+    daemonExited = true;
+    if (!stopping) {
+      console.error(
+        `\nsecret service: gnome-keyring-daemon (pid ${daemon.pid}) exited with ${signal ?? `code ${code}`} while in use; its output:\n${daemonOut}`,
+      );
+    }
+  });
   const stop = async () => {
+    stopping = true;
     if (!daemonExited) daemon.kill('SIGTERM');
     await new Promise((r) => (daemonExited ? r() : daemon.once('exit', r)));
   };

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateBusConfig } from '../../scripts/secretService.mjs';
 
 /**
  * Whether the real Secret Service (started by scripts/test.mjs) is there.
@@ -48,6 +49,15 @@ export function privateKeyringScript(body: string): string {
     done
     ${body}
   `;
+}
+
+/**
+ * The arguments of `dbus-run-session` that run `script` (from
+ * privateKeyringScript) on a private bus in `dir`, one that starts no
+ * service on demand: nothing but the script's own daemon can answer.
+ */
+export function privateSessionArgs(dir: string, script: string): string[] {
+  return [`--config-file=${writePrivateBusConfig(dir)}`, '--', 'sh', '-c', script];
 }
 
 /** The shell line that locks the private keyring's `login` collection. */

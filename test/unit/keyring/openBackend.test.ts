@@ -1,13 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writePrivateBusConfig } from '../../../scripts/secretService.mjs';
 import { openBackend } from '../../../src/keyring/openBackend.ts';
 import {
   LOCK_LOGIN_COLLECTION,
   privateKeyringEnv,
   privateKeyringScript,
+  privateSessionArgs,
   secretServiceAvailable,
 } from '../../helpers/secretService.ts';
 
@@ -60,13 +62,7 @@ describe('openBackend', () => {
   });
 
   it('with a session bus but no Secret Service, defaults to file, and secret-service says what to do', async () => {
-    const conf = join(tmp, 'bus.conf');
-    writeFileSync(
-      conf,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:dir=${tmp}</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`,
-    );
+    const conf = writePrivateBusConfig(tmp);
     const daemon = spawn(
       'dbus-daemon',
       [`--config-file=${conf}`, '--nofork', '--print-address=1'],
@@ -103,7 +99,7 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
       ${LOCK_LOGIN_COLLECTION}
       PROBE_OPS=1 "$NODE" "$PROBE" secret-service
     `);
-    const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
+    const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
       env: { ...env, NODE: process.execPath, PROBE: probe },
       encoding: 'utf8',
       timeout: 30_000,

@@ -17,6 +17,7 @@ import {
   LOCK_LOGIN_COLLECTION,
   privateKeyringEnv,
   privateKeyringScript,
+  privateSessionArgs,
   secretServiceAvailable,
   uniquePrefix,
 } from '../../helpers/secretService.ts';
@@ -390,7 +391,7 @@ process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) :
         ${LOCK_LOGIN_COLLECTION}
         "$NODE" "$PROBE" probe-svc
       `);
-      const r = spawnSync('dbus-run-session', ['--', 'sh', '-c', script], {
+      const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
         env: { ...env, NODE: process.execPath, PROBE: probe },
         encoding: 'utf8',
         timeout: 30_000,
