@@ -1,7 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, makeTempHome, runCli } from './_runCli.ts';
+import { hasTmux, startTmux, waitFor } from '../helpers/tmux.ts';
 import {
   BACKEND_CASES,
   homesCleanedAfterEach,
@@ -195,39 +195,27 @@ describe('add: profile names with spaces', () => {
   });
 });
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-
 describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {
   it('prompts for the key id and a hidden secret', async () => {
     const home = makeTempHome();
     homes.push({ home, backend: 'file', profiles: [] });
     const keys = fakeKeys();
-    const socket = `aws-vault-test-${process.pid}-${Date.now()}`;
-    const tmux = (...args: string[]) =>
-      execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const envArgs = Object.entries(home.env()).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // stdout captured to a file: the prompts must still reach the terminal.
     const out = `${home.home}/out.txt`;
-    tmux(
-      'new-session',
-      '-d',
-      '-x',
-      '200',
-      '-y',
-      '50',
-      ...envArgs,
+    const term = startTmux(
+      home.home,
+      home.env(),
       `${process.execPath} ${BIN} add tty-profile > ${out}; echo EXIT=$?; sleep 30`,
+      { width: 200, height: 50 },
     );
     try {
       // capture-pane drops trailing spaces, so the prompts are matched without theirs.
-      const screen = () => tmux('capture-pane', '-p');
-      await waitFor(() => screen().includes('Enter Access Key ID:'));
-      tmux('send-keys', keys.accessKeyId, 'Enter');
-      await waitFor(() => screen().includes('Enter Secret Access Key:'));
-      tmux('send-keys', '-l', keys.secretAccessKey);
-      tmux('send-keys', 'Enter');
-      await waitFor(() => screen().includes('EXIT='));
-      const text = screen();
+      await waitFor(() => term.screen().includes('Enter Access Key ID:'));
+      term.sendKeys(keys.accessKeyId, 'Enter');
+      await waitFor(() => term.screen().includes('Enter Secret Access Key:'));
+      term.sendKeys('-l', keys.secretAccessKey);
+      term.sendKeys('Enter');
+      const text = await waitFor(() => term.screen().includes('EXIT=') && term.screen());
       expect(text).toContain('EXIT=0');
       expect(text).toContain(keys.accessKeyId); // the id is echoed
       expect(text).not.toContain(keys.secretAccessKey); // the secret is not
@@ -240,15 +228,7 @@ describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {
       });
       if (r.exitCode === 0) expect(JSON.parse(r.stdout).SecretAccessKey).toBe(keys.secretAccessKey);
     } finally {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      term.kill();
     }
   });
 });
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting for the terminal');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

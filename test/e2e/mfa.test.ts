@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './_runCli.ts';
 import { parseEnvLines, startExecWorld, totpNow, type ExecWorld } from './_exec.ts';
+import { startTmux, waitFor } from '../helpers/tmux.ts';
 
 describe('exec with MFA', () => {
   let w: ExecWorld;
@@ -85,35 +85,23 @@ describe('exec with MFA', () => {
   it('prompts on the terminal (tmux) without echoing the code', async () => {
     const user = await mfaProfile('tty');
     const out = join(w.home.home, 'tty-env');
-    const script = join(w.home.home, 'tty.sh');
-    const env = w.env();
-    const exports = Object.entries(env)
-      .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`)
-      .join('\n');
-    writeFileSync(
-      script,
-      `${exports}\n'${process.execPath}' '${BIN}' exec tty -- sh -c 'env > ${out}'\necho "exit=$?"\nsleep 30\n`,
+    const term = startTmux(
+      w.home.home,
+      w.env(),
+      `'${process.execPath}' '${BIN}' exec tty -- sh -c 'env > ${out}'\necho "exit=$?"\nsleep 30`,
     );
-    const socket = `aws-vault-test-${process.pid}-${Date.now()}`;
-    const tmux = (...args: string[]) =>
-      spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
     try {
-      expect(
-        tmux('new-session', '-d', '-s', 'mfa', '-x', '160', '-y', '40', `sh ${script}`).status,
-      ).toBe(0);
       const screen = await waitFor(() => {
-        const text = tmux('capture-pane', '-p', '-t', 'mfa').stdout;
-        return /mfa/i.test(text) ? text : undefined;
+        const text = term.screen();
+        return /mfa/i.test(text) && text;
       });
       expect(screen).toContain(user.mfaSerial);
       const code = totpNow(user.totpSecret as string);
-      tmux('send-keys', '-t', 'mfa', code, 'Enter');
-      await waitFor(() =>
-        existsSync(out) && readFileSync(out, 'utf8').includes('AWS_VAULT=') ? true : undefined,
-      );
+      term.sendKeys(code, 'Enter');
+      await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('AWS_VAULT='));
       const after = await waitFor(() => {
-        const text = tmux('capture-pane', '-p', '-t', 'mfa').stdout;
-        return text.includes('exit=') ? text : undefined;
+        const text = term.screen();
+        return text.includes('exit=') && text;
       });
       expect(after).toContain('exit=0');
       expect(after).not.toContain(code);
@@ -122,71 +110,50 @@ describe('exec with MFA', () => {
         w.fake.describeCredentials(childEnv.AWS_ACCESS_KEY_ID as string)?.mfaAuthenticated,
       ).toBe(true);
     } finally {
-      tmux('kill-server');
+      term.kill();
     }
   });
 
   it('terminal prompt: works with stdout redirected, Backspace edits, Ctrl-C cancels', async () => {
     const user = await mfaProfile('ttypipe');
     const out = join(w.home.home, 'ttypipe.json');
-    const script = join(w.home.home, 'ttypipe.sh');
-    const exports = Object.entries(w.env())
-      .map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`)
-      .join('\n');
-    writeFileSync(
-      script,
-      `${exports}\n'${process.execPath}' '${BIN}' export --format=json ttypipe > '${out}'\necho "first=$?"\n` +
+    const term = startTmux(
+      w.home.home,
+      w.env(),
+      `'${process.execPath}' '${BIN}' export --format=json ttypipe > '${out}'\necho "first=$?"\n` +
         `'${process.execPath}' '${BIN}' clear ttypipe >/dev/null\n` +
         `'${process.execPath}' '${BIN}' exec ttypipe -- true\necho "second=$?"\n` +
         `'${process.execPath}' '${BIN}' clear ttypipe >/dev/null\n` +
-        `'${process.execPath}' '${BIN}' exec ttypipe -- true\necho "third=$?"\nsleep 30\n`,
+        `'${process.execPath}' '${BIN}' exec ttypipe -- true\necho "third=$?"\nsleep 30`,
     );
-    const socket = `aws-vault-test-${process.pid}-${Date.now()}-pipe`;
-    const tmux = (...args: string[]) =>
-      spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const screen = () => tmux('capture-pane', '-p', '-t', 'mfa').stdout;
+    const screenWith = (text: string) =>
+      waitFor(() => term.screen().includes(text) && term.screen());
+    const prompts = () => (term.screen().match(/Enter MFA code/g) ?? []).length;
     try {
-      expect(
-        tmux('new-session', '-d', '-s', 'mfa', '-x', '160', '-y', '40', `sh ${script}`).status,
-      ).toBe(0);
-      await waitFor(() => (/Enter MFA code/.test(screen()) ? true : undefined));
+      await waitFor(() => prompts() >= 1);
       // A wrong digit, erased with Backspace, then the code.
       const code = totpNow(user.totpSecret as string);
-      tmux('send-keys', '-t', 'mfa', '9', 'BSpace');
-      tmux('send-keys', '-t', 'mfa', code, 'Enter');
-      const first = await waitFor(() => (screen().includes('first=') ? screen() : undefined));
+      term.sendKeys('9', 'BSpace');
+      term.sendKeys(code, 'Enter');
+      const first = await screenWith('first=');
       expect(first).toContain('first=0');
       expect(first).not.toContain(code);
       const doc = JSON.parse(readFileSync(out, 'utf8')) as { AccessKeyId: string };
       expect(w.fake.describeCredentials(doc.AccessKeyId)?.mfaAuthenticated).toBe(true);
       // Ctrl-C at the prompt: a clear "cancelled" error, exit 130, nothing cached.
-      await waitFor(() =>
-        (screen().match(/Enter MFA code/g) ?? []).length >= 2 ? true : undefined,
-      );
-      tmux('send-keys', '-t', 'mfa', '12', 'C-c');
-      const second = await waitFor(() => (screen().includes('second=') ? screen() : undefined));
+      await waitFor(() => prompts() >= 2);
+      term.sendKeys('12', 'C-c');
+      const second = await screenWith('second=');
       expect(second).toMatch(/aws-vault: error: exec: profile ttypipe: MFA prompt cancelled/);
       expect(second).toContain('second=130');
       // Ctrl-D on an empty line ends the input.
-      await waitFor(() =>
-        (screen().match(/Enter MFA code/g) ?? []).length >= 3 ? true : undefined,
-      );
-      tmux('send-keys', '-t', 'mfa', 'C-d');
-      const third = await waitFor(() => (screen().includes('third=') ? screen() : undefined));
+      await waitFor(() => prompts() >= 3);
+      term.sendKeys('C-d');
+      const third = await screenWith('third=');
       expect(third).toMatch(/no MFA code entered/);
       expect(third).toContain('third=1');
     } finally {
-      tmux('kill-server');
+      term.kill();
     }
   });
 });
-
-async function waitFor<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mfaPromptFor, type MfaPromptOptions } from '../../../src/prompt/mfa.ts';
+import { startTmux, waitFor } from '../../helpers/tmux.ts';
 
 const SERIAL = 'arn:aws:iam::123456789012:mfa/jane';
 const WORKER = new URL('./_promptWorker.ts', import.meta.url).pathname;
@@ -131,40 +132,25 @@ describe('terminal driver', () => {
 
   it('asks on the TTY even when stdout is a pipe (tmux)', async () => {
     const out = join(dir, 'out');
-    const session = `aws-vault-mfa-${process.pid}`;
-    const socket = join(dir, 'tmux.sock');
-    const command = `DRIVER=terminal OUT_FILE=${out} ${process.execPath} ${WORKER} | cat > ${join(dir, 'stdout')}`;
-    const tmux = (...args: string[]) =>
-      spawnSync('tmux', ['-S', socket, ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, TMUX: '' },
-      });
-    expect(tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '20', command).status).toBe(
-      0,
+    const stdout = join(dir, 'stdout');
+    const term = startTmux(
+      dir,
+      { DRIVER: 'terminal', OUT_FILE: out },
+      `${process.execPath} ${WORKER} | cat > ${stdout}`,
+      { width: 200, height: 20 },
     );
     try {
-      await waitFor(() =>
-        tmux('capture-pane', '-p', '-t', session).stdout.includes('Enter MFA code for'),
-      );
-      expect(tmux('capture-pane', '-p', '-t', session).stdout).toContain(
-        `Enter MFA code for ${SERIAL}:`,
-      );
-      tmux('send-keys', '-t', session, '987654', 'Enter');
-      await waitFor(() => existsSync(out));
+      await waitFor(() => term.screen().includes('Enter MFA code for'));
+      expect(term.screen()).toContain(`Enter MFA code for ${SERIAL}:`);
+      term.sendKeys('987654', 'Enter');
+      // The worker writes its file in one call: wait for what it wrote, not for the file.
+      await waitFor(() => existsSync(out) && readFileSync(out, 'utf8') !== '');
       expect(readFileSync(out, 'utf8')).toBe('code:987654');
       // Nothing went to stdout: the prompt is on the terminal.
-      await waitFor(() => existsSync(join(dir, 'stdout')));
-      expect(readFileSync(join(dir, 'stdout'), 'utf8')).toBe('');
+      await waitFor(() => existsSync(stdout));
+      expect(readFileSync(stdout, 'utf8')).toBe('');
     } finally {
-      tmux('kill-server');
+      term.kill();
     }
   }, 30_000);
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
