@@ -4,7 +4,9 @@
 // the fast path or the full CLI. It is CommonJS (bin/package.json): Node
 // starts a CommonJS main file a little faster than an ES module.
 'use strict';
-const { enableCompileCache } = require('node:module');
+const { createRequire, enableCompileCache } = require('node:module');
+const fs = require('node:fs');
+const { dirname, join } = require('node:path');
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 15)) {
@@ -14,7 +16,13 @@ if (major < 22 || (major === 22 && minor < 15)) {
   );
   process.exit(1);
 }
-enableCompileCache?.();
+
+// Compiled code is cached in a folder of the user's own (0700, checked to be
+// theirs and writable by nobody else): a code cache is code this process
+// runs, so it must never come from a shared folder such as Node's default
+// for its compile cache, os.tmpdir(), where another user could plant one.
+const cacheDir = privateCacheDir();
+
 // A reader that goes away (`aws-vault list | head -1`) closes our stdout or
 // stderr: later writes fail with EPIPE. Nothing is left to tell, so drop the
 // output quietly and let the command finish its work (it may be storing a
@@ -49,14 +57,115 @@ for (const name of ['stdout', 'stderr']) {
     },
   });
 }
+
+/**
+ * `$XDG_CACHE_HOME/aws-vault` (`~/.cache/aws-vault`; `~/Library/Caches/aws-vault`
+ * on macOS), created 0700; undefined when it is not this user's alone (or on
+ * Windows, where the fast path does not run), and then nothing is cached.
+ */
+function privateCacheDir() {
+  if (typeof process.getuid !== 'function') return undefined;
+  const env = process.env;
+  const home = env.HOME || require('node:os').homedir();
+  const xdg = env.XDG_CACHE_HOME;
+  const base =
+    process.platform === 'darwin'
+      ? join(home, 'Library', 'Caches')
+      : xdg?.startsWith('/')
+        ? xdg
+        : join(home, '.cache');
+  const dir = join(base, 'aws-vault');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return ownedAlone(fs.statSync(dir)) ? dir : undefined;
+  } catch {
+    return undefined; // a read-only or odd HOME: run without a cache
+  }
+}
+
+/** Owned by this user and writable by nobody else. */
+function ownedAlone(stats) {
+  return stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
+}
+
+/**
+ * Loads dist/fast.cjs with V8's code cache of a previous run. Node's own
+ * compile cache holds only what V8 compiled before the module ran; this one
+ * is taken after a whole fast-path run, so it also holds every function that
+ * run called, which otherwise V8 compiles anew each time (several ms).
+ * Returns the module's exports and `save`, which writes the cache when there
+ * was none or V8 refused it (another Node, other V8 flags): atomically, 0600.
+ */
+function loadFast() {
+  const file = join(__dirname, '..', 'dist', 'fast.cjs');
+  if (cacheDir === undefined) return { fast: require(file), save() {} };
+  const vm = require('node:vm');
+  const fd = fs.openSync(file, 'r');
+  const { size, mtimeMs } = fs.fstatSync(fd);
+  const source = fs.readFileSync(fd, 'utf8');
+  fs.closeSync(fd);
+  // V8 checks the cache against the source's length only: the name holds
+  // what changes with every build and every Node.
+  const name = `fast-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}.cache`;
+  const cacheFile = join(cacheDir, name);
+  const cachedData = readOwnFile(cacheFile);
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    {
+      filename: file,
+      cachedData,
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    },
+  );
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  let saved = cachedData !== undefined && !script.cachedDataRejected;
+  const save = () => {
+    if (saved) return;
+    saved = true;
+    try {
+      const temporary = `${cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600, flag: 'wx' });
+      fs.renameSync(temporary, cacheFile);
+      for (const old of fs.readdirSync(cacheDir)) {
+        if (old.startsWith('fast-') && old !== name)
+          fs.rmSync(join(cacheDir, old), { force: true });
+      }
+    } catch {
+      // No cache this time; the next run tries again.
+    }
+  };
+  return { fast: module.exports, save };
+}
+
+/** The bytes of `path` if it is this user's alone; undefined otherwise. */
+function readOwnFile(path) {
+  let fd;
+  try {
+    fd = fs.openSync(path, 'r');
+    return ownedAlone(fs.fstatSync(fd)) ? fs.readFileSync(fd) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 const argv = process.argv.slice(2);
 // Plain `exec`/`export` runs with a cached session skip loading the full CLI
 // (src/cli/fastPath.ts, built as one CommonJS file).
-const { fastMain } = require('../dist/fast.cjs');
-fastMain(argv).then(async (fast) => {
+const { fast, save } = loadFast();
+fast.fastMain(argv, process.env, { beforeReplace: save }).then(async (code) => {
+  if (code !== undefined) save();
   // Done on the fast path, with everything written synchronously (no stream
   // was created): exit now. Returning to the event loop would first run the
   // garbage collection V8 scheduled during start-up, a few ms for nothing.
-  if (fast !== undefined && !streamsUsed) process.exit(fast);
-  process.exitCode = fast ?? (await (await import('../dist/main.js')).main(argv));
+  if (code !== undefined && !streamsUsed) process.exit(code);
+  if (code !== undefined) {
+    process.exitCode = code;
+    return;
+  }
+  // The full CLI: its modules, with Node's compile cache in the same folder.
+  if (cacheDir !== undefined) enableCompileCache?.(join(cacheDir, 'node'));
+  process.exitCode = await (await import('../dist/main.js')).main(argv);
 });

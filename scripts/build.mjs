@@ -69,7 +69,7 @@ const fast = await build({
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
-  minify: true,
+  minify: process.env.FAST_MINIFY !== '0',
   plugins: [fullCliOnly],
 });
 

@@ -38,6 +38,12 @@ export interface Context {
   debug: (line: string) => void;
   /** The start-up fast path: credentials only from stored keys and cached sessions (EngineDeps.cachedOnly). */
   cachedOnly?: boolean;
+  /**
+   * Called just before this process becomes the command (`exec` without a
+   * server, execve): the last moment to write anything, such as the
+   * launcher's code cache (bin/aws-vault.js).
+   */
+  beforeReplace?: () => void;
 }
 
 /** Reads the global options from the parsed flags and the environment. */

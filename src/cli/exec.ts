@@ -170,6 +170,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   hint(subshellMessage(input, commandName as string));
   if (process.platform !== 'win32' && isDirectlyExecutable(file)) {
     ctx.debug(`exec: replacing aws-vault with ${file}`);
+    ctx.beforeReplace?.();
     replaceProcess(file, [commandName as string, ...args], env);
   }
   ctx.debug(`exec: starting child ${file}`);

@@ -194,11 +194,13 @@ function lazyIo(): Io {
  * the full CLI must handle it: an invocation this parser leaves to it, or a
  * run that needs new credentials or a prompt (the engine runs `cachedOnly`
  * here and throws FullCliNeeded before asking anything). Errors are printed
- * as `main` prints them.
+ * as `main` prints them. `hooks.beforeReplace` runs just before an `exec`
+ * replaces this process with the command.
  */
 export async function fastMain(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
+  hooks: Pick<Context, 'beforeReplace'> = {},
 ): Promise<number | undefined> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`${__AWS_VAULT_VERSION__}\n`);
@@ -219,6 +221,7 @@ export async function fastMain(
     globals,
     debug: () => {},
     cachedOnly: true,
+    ...hooks,
   };
   try {
     if (invocation.command === 'export') {
