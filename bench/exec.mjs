@@ -236,9 +236,13 @@ export async function benchExec({
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // `node bench/exec.mjs [ROUNDS]`: more rounds steady the medians on a busy machine.
+  const runs = Number(process.argv[2] ?? 30);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`bench/exec.mjs: bad ROUNDS ${process.argv[2]}`);
   const secretService = await benchSecretService(fileURLToPath(import.meta.url));
   try {
-    await benchExec({ secretService });
+    await benchExec({ secretService, runs });
   } finally {
     await secretService.stop?.();
   }
