@@ -103,6 +103,9 @@ async function inner() {
   }
   const env = { ...keyring.env, AWS_VAULT_TEST_SECRET_SERVICE: '1' };
   const code = await runVitest(env);
+  // On a failed run, what gnome-keyring said (warnings, a refused prompt) may explain it.
+  const said = keyring.output().trim();
+  if (code !== 0 && said !== '') console.error(`\ntest: gnome-keyring-daemon said:\n${said}`);
   await keyring.stop();
   process.exit(code);
 }
