@@ -22,6 +22,9 @@ export interface DbusVariant {
 
 export const MESSAGE_TYPE = { call: 1, return: 2, error: 3, signal: 4 } as const;
 
+/** The byte-order mark of a little-endian message, `l`. */
+const LITTLE_ENDIAN = 0x6c;
+
 /** Header field codes. */
 const FIELD = {
   path: 1,
@@ -86,13 +89,20 @@ function typeLength(signature: string, at: number, inArray = false): number {
   throw new DbusWireError(`signature ${signature}: unknown type ${c}`);
 }
 
-/** The complete types of a signature, in order. */
-export function splitSignature(signature: string): string[] {
-  const types: string[] = [];
-  for (let i = 0; i < signature.length;) {
-    const n = typeLength(signature, i);
-    types.push(signature.slice(i, i + n));
-    i += n;
+const splitSignatures = new Map<string, readonly string[]>();
+
+/** The complete types of a signature, in order (remembered: a few signatures recur in every message). */
+export function splitSignature(signature: string): readonly string[] {
+  let types = splitSignatures.get(signature);
+  if (types === undefined) {
+    const found: string[] = [];
+    for (let i = 0; i < signature.length;) {
+      const n = typeLength(signature, i);
+      found.push(signature.slice(i, i + n));
+      i += n;
+    }
+    types = Object.freeze(found);
+    splitSignatures.set(signature, types);
   }
   return types;
 }
@@ -105,40 +115,58 @@ function alignmentOf(type: string): number {
   return FIXED[c] ?? 1;
 }
 
-/** Builds a little-endian message body or header. */
+/**
+ * Builds little-endian messages, one after another in one buffer: padding
+ * counts from the start of the current message (`startMessage`). Bytes and
+ * UINT32s are stored directly: this runs cold, once per process, where each
+ * Buffer method call costs a microsecond.
+ */
 export class DbusWriter {
-  #buf = Buffer.alloc(256);
+  #buf = Buffer.allocUnsafe(1024);
   #len = 0;
+  #base = 0;
 
+  /** Bytes written to the current message. */
   get length(): number {
-    return this.#len;
+    return this.#len - this.#base;
+  }
+
+  /** Starts a new message at the end of what is written. */
+  startMessage(): void {
+    this.#base = this.#len;
   }
 
   #room(n: number): void {
     if (this.#len + n <= this.#buf.length) return;
-    const bigger = Buffer.alloc(Math.max(this.#buf.length * 2, this.#len + n));
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + n));
     this.#buf.copy(bigger, 0, 0, this.#len);
     this.#buf = bigger;
   }
 
   align(n: number): void {
-    const pad = (n - (this.#len % n)) % n;
+    const pad = (n - ((this.#len - this.#base) % n)) % n;
     this.#room(pad);
-    this.#buf.fill(0, this.#len, this.#len + pad);
-    this.#len += pad;
+    for (let i = 0; i < pad; i++) this.#buf[this.#len++] = 0;
   }
 
   #u8(v: number): void {
     this.#room(1);
-    this.#buf.writeUInt8(v, this.#len);
-    this.#len += 1;
+    this.#buf[this.#len++] = v & 0xff;
   }
 
   #u32(v: number): void {
     this.align(4);
     this.#room(4);
-    this.#buf.writeUInt32LE(v, this.#len);
+    this.#put32(this.#len, v);
     this.#len += 4;
+  }
+
+  #put32(at: number, v: number): void {
+    const b = this.#buf;
+    b[at] = v & 0xff;
+    b[at + 1] = (v >>> 8) & 0xff;
+    b[at + 2] = (v >>> 16) & 0xff;
+    b[at + 3] = (v >>> 24) & 0xff;
   }
 
   #fixed(type: 'i' | 'n' | 'q' | 'x' | 't' | 'd', value: number | bigint): void {
@@ -161,6 +189,21 @@ export class DbusWriter {
     this.#len += b.length;
   }
 
+  /** A string's bytes after its length (`lengthBytes` 4: UINT32, 1: BYTE), then NUL. */
+  #text(text: string, encoding: 'utf8' | 'latin1', lengthBytes: 1 | 4): void {
+    const n = encoding === 'utf8' ? Buffer.byteLength(text, 'utf8') : text.length;
+    if (lengthBytes === 4) this.#u32(n);
+    else this.#u8(n);
+    this.#room(n + 1);
+    this.#len += this.#buf.write(text, this.#len, n, encoding);
+    this.#buf[this.#len++] = 0;
+  }
+
+  /** Overwrites the UINT32 at `at` of the current message (already written), as a length. */
+  setUint32(at: number, value: number): void {
+    this.#put32(this.#base + at, value);
+  }
+
   /** Writes `value` as `type` (one complete type). */
   write(type: string, value: DbusValue): void {
     const c = type[0];
@@ -180,18 +223,11 @@ export class DbusWriter {
       case 'd':
         return this.#fixed(c, value as number | bigint);
       case 's':
-      case 'o': {
-        const b = Buffer.from(value as string, 'utf8');
-        this.#u32(b.length);
-        this.#bytes(b);
-        return this.#u8(0);
-      }
-      case 'g': {
-        const b = Buffer.from(value as string, 'ascii');
-        this.#u8(b.length);
-        this.#bytes(b);
-        return this.#u8(0);
-      }
+      case 'o':
+        return this.#text(value as string, 'utf8', 4);
+      case 'g':
+        // Signatures are ASCII: one byte a character.
+        return this.#text(value as string, 'latin1', 1);
       case 'v': {
         const variant = value as DbusVariant;
         this.write('g', variant.signature);
@@ -216,13 +252,15 @@ export class DbusWriter {
         } else {
           for (const item of value as DbusValue[]) this.write(element, item);
         }
-        this.#buf.writeUInt32LE(this.#len - start, lengthAt);
+        this.#put32(lengthAt, this.#len - start);
         return;
       }
       case '(': {
         this.align(8);
         const fields = splitSignature(type.slice(1, -1));
-        fields.forEach((t, i) => this.write(t, (value as DbusValue[])[i] as DbusValue));
+        for (let i = 0; i < fields.length; i++) {
+          this.write(fields[i] as string, (value as DbusValue[])[i] as DbusValue);
+        }
         return;
       }
       default:
@@ -230,6 +268,7 @@ export class DbusWriter {
     }
   }
 
+  /** Everything written, all messages. */
   toBuffer(): Buffer {
     return this.#buf.subarray(0, this.#len);
   }
@@ -387,26 +426,42 @@ export interface DbusCall {
 
 /** A method call as bytes (little-endian), with `serial`. */
 export function encodeCall(call: DbusCall, serial: number): Buffer {
-  const body = new DbusWriter();
-  const types = call.signature ? splitSignature(call.signature) : [];
-  types.forEach((t, i) => body.write(t, (call.body ?? [])[i] as DbusValue));
-  const fields: DbusValue[] = [
-    [FIELD.path, { signature: 'o', value: call.path }],
-    [FIELD.interface, { signature: 's', value: call.interface }],
-    [FIELD.member, { signature: 's', value: call.member }],
-    [FIELD.destination, { signature: 's', value: call.destination }],
-  ];
-  if (call.signature) fields.push([FIELD.signature, { signature: 'g', value: call.signature }]);
-  const header = new DbusWriter();
-  header.write('y', 'l'.charCodeAt(0));
-  header.write('y', MESSAGE_TYPE.call);
-  header.write('y', 0);
-  header.write('y', 1);
-  header.write('u', body.length);
-  header.write('u', serial);
-  header.write('a(yv)', fields);
-  header.align(8);
-  return Buffer.concat([header.toBuffer(), body.toBuffer()]);
+  return encodeCalls([call], serial);
+}
+
+/**
+ * Method calls as bytes (little-endian), back to back for one socket write,
+ * numbered from `firstSerial`. Each header is written with a zero body
+ * length, filled in once its body is written.
+ */
+export function encodeCalls(calls: readonly DbusCall[], firstSerial: number): Buffer {
+  const w = new DbusWriter();
+  for (let index = 0; index < calls.length; index++) {
+    const call = calls[index] as DbusCall;
+    w.startMessage();
+    const fields: DbusValue[] = [
+      [FIELD.path, { signature: 'o', value: call.path }],
+      [FIELD.interface, { signature: 's', value: call.interface }],
+      [FIELD.member, { signature: 's', value: call.member }],
+      [FIELD.destination, { signature: 's', value: call.destination }],
+    ];
+    if (call.signature) fields.push([FIELD.signature, { signature: 'g', value: call.signature }]);
+    w.write('y', LITTLE_ENDIAN);
+    w.write('y', MESSAGE_TYPE.call);
+    w.write('y', 0);
+    w.write('y', 1);
+    w.write('u', 0); // the body length, below
+    w.write('u', firstSerial + index);
+    w.write('a(yv)', fields);
+    w.align(8);
+    const bodyStart = w.length;
+    const types = call.signature ? splitSignature(call.signature) : [];
+    for (let i = 0; i < types.length; i++) {
+      w.write(types[i] as string, (call.body ?? [])[i] as DbusValue);
+    }
+    w.setUint32(4, w.length - bodyStart);
+  }
+  return w.toBuffer();
 }
 
 /** A message received: what replies are matched and read by. */

@@ -12,7 +12,7 @@
 import { connect, type Socket } from 'node:net';
 import {
   decodeMessage,
-  encodeCall,
+  encodeCalls,
   MESSAGE_TYPE,
   type DbusCall,
   type DbusMessage,
@@ -122,19 +122,28 @@ class BusConnection {
     return ok;
   }
 
-  /** Sends `call`; resolves to the reply's body, rejects on an error reply. */
-  call(call: DbusCall): Promise<DbusValue[]> {
+  /**
+   * Sends `calls` in one write; resolves to each reply's body, in order,
+   * and rejects on the first error reply.
+   */
+  callAll(calls: DbusCall[]): Promise<DbusValue[][]> {
     if (this.#error) return Promise.reject(this.#error);
-    const serial = ++this.#serial;
-    return new Promise((resolve, reject) => {
-      this.#failed.push(reject);
-      this.#pending.set(serial, (message) => {
-        if (message.type === MESSAGE_TYPE.error) {
-          reject(new Error(`${message.errorName ?? 'D-Bus error'}: ${String(message.body[0])}`));
-        } else resolve(message.body);
-      });
-      this.#socket.write(encodeCall(call, serial));
-    });
+    const replies = calls.map(
+      (_, index) =>
+        new Promise<DbusValue[]>((resolve, reject) => {
+          this.#failed.push(reject);
+          this.#pending.set(this.#serial + 1 + index, (message) => {
+            if (message.type === MESSAGE_TYPE.error) {
+              reject(
+                new Error(`${message.errorName ?? 'D-Bus error'}: ${String(message.body[0])}`),
+              );
+            } else resolve(message.body);
+          });
+        }),
+    );
+    this.#socket.write(encodeCalls(calls, this.#serial + 1));
+    this.#serial += calls.length;
+    return Promise.all(replies);
   }
 
   close(): void {
@@ -189,24 +198,20 @@ export async function readSecretServiceItems(
 async function read(bus: BusConnection, service: string): Promise<Map<string, string> | undefined> {
   // Two round trips: everything that needs no answer is sent at once.
   const authenticated = bus.authenticate();
-  const calls = Promise.all([
-    bus.call({
+  const calls = bus.callAll([
+    {
       destination: 'org.freedesktop.DBus',
       path: '/org/freedesktop/DBus',
       interface: 'org.freedesktop.DBus',
       member: 'Hello',
-    }),
-    bus.call(
-      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', [
-        'plain',
-        { signature: 's', value: '' },
-      ]),
-    ),
-    bus.call(
-      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
-        new Map([['service', service]]),
-      ]),
-    ),
+    },
+    secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', [
+      'plain',
+      { signature: 's', value: '' },
+    ]),
+    secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
+      new Map([['service', service]]),
+    ]),
   ]);
   if (!(await authenticated)) {
     calls.catch(() => undefined);
@@ -220,22 +225,18 @@ async function read(bus: BusConnection, service: string): Promise<Map<string, st
   // Locked items need an unlock (a prompt), and none found may mean a locked
   // or missing collection: the library's path explains those.
   if (locked.length > 0 || unlocked.length === 0) return undefined;
-  const [secrets, ...attributes] = await Promise.all([
-    bus.call(
-      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [
-        unlocked,
-        session as string,
+  const [secrets, ...attributes] = (await bus.callAll([
+    secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [
+      unlocked,
+      session as string,
+    ]),
+    ...unlocked.map((item) =>
+      secretCall(item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+        'org.freedesktop.Secret.Item',
+        'Attributes',
       ]),
     ),
-    ...unlocked.map((item) =>
-      bus.call(
-        secretCall(item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-          'org.freedesktop.Secret.Item',
-          'Attributes',
-        ]),
-      ),
-    ),
-  ]);
+  ])) as [DbusValue[], ...DbusValue[][]];
   const byItem = secrets[0] as Map<DbusValue, DbusValue>;
   const items = new Map<string, string>();
   for (const [index, item] of unlocked.entries()) {

@@ -10,6 +10,7 @@ import {
   MESSAGE_TYPE,
   decodeMessage,
   encodeCall,
+  encodeCalls,
   splitSignature,
   type DbusCall,
   type DbusValue,
@@ -380,6 +381,25 @@ describe('encodeCall and decodeMessage', () => {
       message: { type: MESSAGE_TYPE.call, body: [] },
       length: buf.length,
     });
+  });
+
+  it('encodes calls back to back, each padded from its own start (a first body of odd length)', () => {
+    const odd: DbusCall = { ...call, member: 'Odd', signature: 's', body: ['ab'] };
+    const next: DbusCall = { ...call, member: 'Next', signature: 'ay', body: [Buffer.from([7])] };
+    const both = encodeCalls([odd, next, call], 40);
+    const one = encodeCall(odd, 40);
+    expect(one.length % 8).not.toBe(0);
+    expect(both).toEqual(Buffer.concat([one, encodeCall(next, 41), encodeCall(call, 42)]));
+    let rest = both;
+    const members: DbusValue[][] = [];
+    for (;;) {
+      const decoded = decodeMessage(rest);
+      if (decoded === undefined) break;
+      members.push(decoded.message.body);
+      rest = rest.subarray(decoded.length);
+    }
+    expect(rest.length).toBe(0);
+    expect(members).toEqual([odd.body, next.body, call.body]);
   });
 
   it('needs more bytes for every truncated prefix of a message', () => {
