@@ -155,8 +155,7 @@ const argv = process.argv.slice(2);
 // Plain `exec`/`export` runs with a cached session skip loading the full CLI
 // (src/cli/fastPath.ts, built as one CommonJS file).
 const { fast, save } = loadFast();
-fast.fastMain(argv, process.env, { beforeReplace: save }).then(async (code) => {
-  if (code !== undefined) save();
+fast.fastMain(argv, process.env, { answered: save }).then(async (code) => {
   // Done on the fast path, with everything written synchronously (no stream
   // was created): exit now. Returning to the event loop would first run the
   // garbage collection V8 scheduled during start-up, a few ms for nothing.

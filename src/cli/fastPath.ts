@@ -194,13 +194,15 @@ function lazyIo(): Io {
  * the full CLI must handle it: an invocation this parser leaves to it, or a
  * run that needs new credentials or a prompt (the engine runs `cachedOnly`
  * here and throws FullCliNeeded before asking anything). Errors are printed
- * as `main` prints them. `hooks.beforeReplace` runs just before an `exec`
- * replaces this process with the command.
+ * as `main` prints them. `hooks.answered` runs once a cached `exec` or
+ * `export` has its answer (just before exec replaces this process, or after
+ * export printed): the launcher then saves its code cache, which thus holds
+ * what such a run compiles, not what `--version` or an error did.
  */
 export async function fastMain(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-  hooks: Pick<Context, 'beforeReplace'> = {},
+  hooks: { answered?: () => void } = {},
 ): Promise<number | undefined> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`${__AWS_VAULT_VERSION__}\n`);
@@ -221,14 +223,16 @@ export async function fastMain(
     globals,
     debug: () => {},
     cachedOnly: true,
-    ...hooks,
+    ...(hooks.answered !== undefined ? { beforeReplace: hooks.answered } : {}),
   };
   try {
     if (invocation.command === 'export') {
-      return await exportCommand(
+      const code = await exportCommand(
         { profile: invocation.profile, format: invocation.format, flags: invocation.flags },
         ctx,
       );
+      if (code === 0) hooks.answered?.();
+      return code;
     }
     return await execCommand(
       {

@@ -348,6 +348,22 @@ describe('the launcher code cache', () => {
     expect(cacheFile(dir).ino).toBe(written.ino);
   });
 
+  it('is taken from a cached export or exec only, never from --version (it would hold next to nothing)', async () => {
+    const p = uniqueProfile('ccver');
+    const w = await world('file', [p], `[profile ${p}]\n`);
+    await w.addUser(p);
+    const dir = join(w.home.home, '.cache', 'aws-vault');
+    const fastCaches = () => readdirSync(dir).filter((n) => n.startsWith('fast-'));
+    expect((await w.run(['--version'])).exitCode).toBe(0);
+    expect(fastCaches()).toEqual([]);
+    expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0); // cold: full CLI
+    expect(fastCaches()).toEqual([]);
+    expect((await w.run(['export', '--format=json', 'no-such-profile'])).exitCode).toBe(1);
+    expect(fastCaches()).toEqual([]);
+    expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0); // cached
+    expect(fastCaches()).toHaveLength(1);
+  });
+
   it('a damaged cache is refused by V8 and written anew; the command runs', async () => {
     const { dir, run } = await cachedWorld('ccbad');
     const { path } = cacheFile(dir);
