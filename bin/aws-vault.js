@@ -35,12 +35,11 @@ function onOutputError(error) {
   process.exitCode = 1;
   if (this !== process.stderr) process.stderr.write(`aws-vault: error: ${error.message}\n`);
 }
-let streamsUsed = false;
+const streams = [];
 for (const name of ['stdout', 'stderr']) {
   const original = Object.getOwnPropertyDescriptor(process, name);
   if (typeof original?.get !== 'function' || !original.configurable) {
-    process[name].on('error', onOutputError);
-    streamsUsed = true;
+    streams.push(process[name].on('error', onOutputError));
     continue;
   }
   let stream;
@@ -50,8 +49,7 @@ for (const name of ['stdout', 'stderr']) {
     get() {
       if (stream === undefined) {
         stream = original.get.call(process);
-        stream.on('error', onOutputError);
-        streamsUsed = true;
+        streams.push(stream.on('error', onOutputError));
       }
       return stream;
     },
@@ -156,10 +154,15 @@ const argv = process.argv.slice(2);
 // (src/cli/fastPath.ts, built as one CommonJS file).
 const { fast, save } = loadFast();
 fast.fastMain(argv, process.env, { answered: save }).then(async (code) => {
-  // Done on the fast path, with everything written synchronously (no stream
-  // was created): exit now. Returning to the event loop would first run the
-  // garbage collection V8 scheduled during start-up, a few ms for nothing.
-  if (code !== undefined && !streamsUsed) process.exit(code);
+  // Done on the fast path, with all output written (a stream may exist without
+  // having been written to: node:net's socket.destroy() looks at
+  // process.stderr, which creates it): exit now. Returning to the event loop
+  // would first run the garbage collection V8 scheduled during start-up and
+  // tear down Node's threads: several ms of CPU for nothing. Output still
+  // queued (a pipe on macOS is written asynchronously) is left to drain.
+  if (code !== undefined && streams.every((stream) => stream.writableLength === 0)) {
+    process.exit(code);
+  }
   if (code !== undefined) {
     process.exitCode = code;
     return;

@@ -156,6 +156,23 @@ for (const backend of BACKEND_CASES) {
       expect(loaded.includes('node:net')).toBe(backend.name === 'secret-service');
     });
 
+    it('a cached export exits at once, not through a drained event loop', async () => {
+      const p = uniqueProfile('exit');
+      const w = await world(backend.name, [p], `[profile ${p}]\n`);
+      await w.addUser(p);
+      expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0);
+      // --trace-exit reports process.exit(). On the Secret Service the bus
+      // socket's destroy() creates process.stderr (node:net compares each
+      // socket it closes with it): a stream that exists, with nothing written.
+      const result = await w.run(['export', '--format=json', p], {
+        env: w.env({ NODE_OPTIONS: '--trace-exit' }),
+      });
+      expect(result.exitCode).toBe(0);
+      sessionDoc(result.stdout);
+      expect(result.stderr).toMatch(/WARNING: Exited the environment with code 0\n/);
+      expect(result.stderr).toContain('bin/aws-vault.js');
+    });
+
     it('a cold export falls back to the full CLI once', async () => {
       const p = uniqueProfile('cold');
       const w = await world(backend.name, [p], `[profile ${p}]\n`);
