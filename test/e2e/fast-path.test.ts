@@ -161,9 +161,10 @@ for (const backend of BACKEND_CASES) {
       const w = await world(backend.name, [p], `[profile ${p}]\n`);
       await w.addUser(p);
       expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0);
-      // --trace-exit reports process.exit(). On the Secret Service the bus
-      // socket's destroy() creates process.stderr (node:net compares each
-      // socket it closes with it): a stream that exists, with nothing written.
+      // --trace-exit reports process.exit(): the launcher exits as soon as
+      // the answer is out, whatever streams exist with nothing queued (a
+      // socket's destroy() creates process.stderr: node:net compares each
+      // socket it closes with it).
       const result = await w.run(['export', '--format=json', p], {
         env: w.env({ NODE_OPTIONS: '--trace-exit' }),
       });
@@ -171,6 +172,30 @@ for (const backend of BACKEND_CASES) {
       sessionDoc(result.stdout);
       expect(result.stderr).toMatch(/WARNING: Exited the environment with code 0\n/);
       expect(result.stderr).toContain('bin/aws-vault.js');
+    });
+
+    it('a cached exec leaves its command no descriptor of its own (bus, vault, code cache)', async () => {
+      const p = uniqueProfile('fds');
+      const w = await world(backend.name, [p], `[profile ${p}]\n`);
+      await w.addUser(p);
+      expect((await w.run(['exec', p, '--', 'true'])).exitCode).toBe(0);
+      // The shell's own descriptors, listed by ls from outside, against the
+      // same shell started without aws-vault (which sees what this test
+      // process inherited): no bus connection, vault file or code cache of
+      // aws-vault's may be left open in the command.
+      const script = 'ls /proc/$$/fd; ls -l /proc/$$/fd';
+      const split = (stdout: string) => {
+        const [names, long] = stdout.split(/^total \d+$/m) as [string, string];
+        return { names: names.trim().split(/\s+/), long };
+      };
+      const baseline = split((await runTool('sh', ['-c', script], { env: w.env() })).stdout);
+      expect(baseline.names).toEqual(expect.arrayContaining(['0', '1', '2']));
+      const result = await w.run(['exec', p, '--', 'sh', '-c', script]);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      const listed = split(result.stdout);
+      expect(listed.names).toEqual(baseline.names);
+      expect(listed.long).not.toContain(w.home.home);
     });
 
     it('a cold export falls back to the full CLI once', async () => {

@@ -153,12 +153,20 @@ type FakeBehaviour = 'silent' | 'reject' | 'close' | 'error' | 'garbage';
 async function fakeBus(
   dir: string,
   behaviour: FakeBehaviour,
-): Promise<{ address: string; calls: string[]; close: () => Promise<void> }> {
+): Promise<{
+  address: string;
+  calls: string[];
+  /** Resolves once every client that connected has hung up. */
+  clientsGone: () => Promise<void>;
+  close: () => Promise<void>;
+}> {
   const path = join(dir, 'bus');
   const calls: string[] = [];
   const sockets = new Set<Socket>();
+  const gone: Promise<void>[] = [];
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    gone.push(new Promise((resolve) => socket.on('close', () => resolve())));
     socket.on('error', () => undefined);
     if (behaviour === 'close') {
       socket.destroy();
@@ -199,12 +207,32 @@ async function fakeBus(
   return {
     address: `unix:path=${path}`,
     calls,
+    clientsGone: async () => {
+      await Promise.all(gone);
+    },
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The reader lets its connection go once it has its answer (on the next turn
+ * of the event loop, see BusConnection.close): a process that goes on, like
+ * this one, must not keep it open.
+ */
+async function expectHungUp(bus: { calls: string[]; clientsGone: () => Promise<void> }) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('still connected'), FAST_MS);
+  });
+  try {
+    expect(await Promise.race([bus.clientsGone().then(() => 'gone'), late])).toBe('gone');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe('readSecretServiceItems against a misbehaving bus', () => {
@@ -226,6 +254,7 @@ describe('readSecretServiceItems against a misbehaving bus', () => {
         expect(ms).toBeLessThan(FAST_MS);
         // Error replies: all three first-round calls were sent, pipelined.
         if (behaviour === 'error') expect(bus.calls).toEqual(['1', '2', '3']);
+        await expectHungUp(bus);
       } finally {
         await bus.close();
       }
@@ -245,6 +274,7 @@ describe('readSecretServiceItems against a misbehaving bus', () => {
       expect(items).toBeUndefined();
       expect(ms).toBeGreaterThanOrEqual(290);
       expect(ms).toBeLessThan(FAST_MS);
+      await expectHungUp(bus);
     } finally {
       await bus.close();
     }
