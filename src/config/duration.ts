@@ -12,7 +12,10 @@ const UNIT_SECONDS: Record<string, number> = {
   h: 3600,
 };
 
-const COMPONENT = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+// µs and μs (micro sign, Greek mu) escaped: esbuild leaves a regular
+// expression's characters as written, and dist/fast.cjs must stay ASCII
+// (scripts/build.mjs).
+const COMPONENT = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
 
 export interface ParseDurationOptions {
   /** Also accept a bare number of seconds (`3600`), as `duration_seconds` does. */

@@ -12,6 +12,9 @@ describe('parseDuration', () => {
     ['1.5h', 5400],
     ['.5m', 30],
     ['1500ms', 1],
+    ['2000000us', 2],
+    ['3000000\u00b5s', 3], // micro sign, as Go accepts
+    ['4000000\u03bcs', 4], // Greek mu
     ['0', 0],
     ['+2m', 120],
     [' 15m ', 900],
