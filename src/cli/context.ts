@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { BackendName } from '../keyring/backend.ts';
@@ -81,7 +80,12 @@ export function expandHome(path: string, home: string): string {
   return path;
 }
 
-/** The user's home folder: `HOME` when set (tests set it), else the OS's idea of it. */
+/**
+ * The user's home folder: `HOME` when set (tests set it), else the OS's idea
+ * of it (node:os, about 0.3 ms, loads only then).
+ */
 export function homeFrom(env: NodeJS.ProcessEnv): string {
-  return env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  return env.HOME !== undefined && env.HOME !== ''
+    ? env.HOME
+    : process.getBuiltinModule('node:os').homedir();
 }

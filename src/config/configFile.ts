@@ -11,7 +11,6 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { parseConfigText, type ParsedSection } from './parseConfigText.ts';
@@ -20,7 +19,7 @@ import { parseConfigText, type ParsedSection } from './parseConfigText.ts';
  * The path of the AWS config file: `AWS_CONFIG_FILE` (with `~` expanded, as
  * the AWS CLI does), else `HOME/.aws/config`.
  */
-export function configFilePath(env: NodeJS.ProcessEnv, home: string = homedir()): string {
+export function configFilePath(env: NodeJS.ProcessEnv, home: string = osHome()): string {
   const fromEnv = env.AWS_CONFIG_FILE;
   if (fromEnv === undefined || fromEnv === '') return join(home, '.aws', 'config');
   if (fromEnv === '~') return home;
@@ -33,7 +32,7 @@ export function configFilePath(env: NodeJS.ProcessEnv, home: string = homedir())
  * is an empty config; an unreadable or malformed one throws a `ConfigError`
  * naming `FILE:LINE`.
  */
-export function loadConfigFile(env: NodeJS.ProcessEnv, home: string = homedir()): ConfigFile {
+export function loadConfigFile(env: NodeJS.ProcessEnv, home: string = osHome()): ConfigFile {
   const path = configFilePath(env, home);
   const bytes = readIfExists(path);
   return new ConfigFile(path, bytes?.toString('utf8') ?? '');
@@ -249,6 +248,11 @@ function writeFileAtomic(path: string, data: Buffer): void {
       cause: error,
     });
   }
+}
+
+/** The OS's home folder; node:os loads here, as the callers pass HOME. */
+function osHome(): string {
+  return process.getBuiltinModule('node:os').homedir();
 }
 
 /**

@@ -1,5 +1,3 @@
-import { userInfo } from 'node:os';
-
 /**
  * The default `role_session_name`: `aws-vault-USER-UNIXTIME`, so CloudTrail
  * readers can tell who assumed the role and when (the Go aws-vault uses a
@@ -9,7 +7,7 @@ export function defaultRoleSessionName(env: NodeJS.ProcessEnv, now = Date.now())
   let user = env.USER ?? env.USERNAME ?? env.LOGNAME;
   if (user === undefined || user === '') {
     try {
-      user = userInfo().username;
+      user = process.getBuiltinModule('node:os').userInfo().username; // loaded only here
     } catch {
       user = 'user';
     }

@@ -47,7 +47,11 @@ let saved = false;
 function save() {
   if (saved) return;
   saved = true;
-  writeFileSync(process.env.AWS_VAULT_TEST_LOADED, loaded.join('\\n') + '\\n');
+  // Node's own record too, as internal:NAME: it also sees process.getBuiltinModule().
+  const internal = process.moduleLoadList
+    .filter((m) => m.startsWith('NativeModule '))
+    .map((m) => 'internal:' + m.slice('NativeModule '.length));
+  writeFileSync(process.env.AWS_VAULT_TEST_LOADED, [...loaded, ...internal].join('\\n') + '\\n');
 }
 process.on('exit', save);
 const execve = process.execve;
@@ -154,6 +158,8 @@ for (const backend of BACKEND_CASES) {
       // without the native keyring module; the file store never needs the bus.
       expect(loaded.filter((url) => url.includes('@napi-rs/keyring'))).toEqual([]);
       expect(loaded.includes('node:net')).toBe(backend.name === 'secret-service');
+      // node:os is for a missing HOME and the full CLI (about 0.3 ms).
+      expect(loaded).not.toContain('internal:os');
     });
 
     it('a cached export exits at once, not through a drained event loop', async () => {
@@ -269,6 +275,7 @@ describe('fast path', () => {
     expectFastPathOnly(loaded);
     // The command replaces aws-vault (execve): spawning, and child_process, is the fallback.
     expect(loaded).not.toContain('node:child_process');
+    expect(loaded).not.toContain('internal:os');
   });
 
   it('export into a reader that has gone away exits 0 and prints nothing', async () => {
