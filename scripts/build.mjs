@@ -85,6 +85,17 @@ if (nonAscii >= 0) {
   );
 }
 
+// bin/aws-vault.js runs dist/fast.cjs through node:vm, where an import() of
+// a built-in works but prints an ExperimentalWarning
+// (USE_MAIN_CONTEXT_DEFAULT_LOADER) to the user: built-ins load with
+// process.getBuiltinModule() or require() there.
+const dynamicBuiltin = /\bimport\(\s*["']node:[^"']*["']\s*\)/.exec(fastText);
+if (dynamicBuiltin) {
+  throw new Error(
+    `dist/fast.cjs has ${dynamicBuiltin[0]}: use process.getBuiltinModule() for a built-in on the fast path`,
+  );
+}
+
 // Chunk names change with their content, so old ones would pile up in dist/.
 // Remove what this build did not write, once it is a few minutes old: a test
 // process started from the previous build may still load its lazy chunks.

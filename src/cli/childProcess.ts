@@ -98,8 +98,9 @@ export async function runChild(
   env: NodeJS.ProcessEnv,
   debug: (line: string) => void,
 ): Promise<number> {
-  // Loaded here, not at start-up: the execve path never needs it.
-  const { spawn } = await import('node:child_process');
+  // Loaded here, not at start-up: the execve path never needs it
+  // (getBuiltinModule: see runShellCommand.ts).
+  const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolvePromise, reject) => {
     const [argv0, ...args] = argv;
     const child = spawn(file, args, { argv0, env, stdio: 'inherit' });

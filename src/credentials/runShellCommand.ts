@@ -17,8 +17,11 @@ export async function runShellCommand(
   options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean },
 ): Promise<ShellCommandResult> {
   const [shell, flag] = process.platform === 'win32' ? ['cmd.exe', '/C'] : ['/bin/sh', '-c'];
-  // Loaded here, not at the top: the cached path runs no command and should not pay for it.
-  const { spawn } = await import('node:child_process');
+  // Loaded here, not at the top: the cached path runs no command and should
+  // not pay for it. getBuiltinModule, not import(): an import() in
+  // dist/fast.cjs, which bin/ runs through node:vm, prints an
+  // ExperimentalWarning (scripts/build.mjs refuses one).
+  const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(shell, [flag, command], {
       env: options.env,

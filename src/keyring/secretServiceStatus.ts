@@ -90,8 +90,9 @@ function objectPath(out: string): string | undefined {
 
 async function dbusSend(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
   // Loaded here, not at the top: the cached path opens this backend and
-  // asks for the status only when something looks wrong.
-  const { execFile } = await import('node:child_process');
+  // asks for the status only when something looks wrong (getBuiltinModule:
+  // see runShellCommand.ts).
+  const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(
       'dbus-send',

@@ -278,6 +278,26 @@ describe('fast path', () => {
     expect(loaded).not.toContain('internal:os');
   });
 
+  it('a cached exec of a file the kernel cannot run (no #!) spawns it, and says nothing', async () => {
+    const p = uniqueProfile('noshebang');
+    const w = await world('file', [p], `[profile ${p}]\n`);
+    await w.addUser(p);
+    expect((await w.run(['exec', p, '--', 'true'])).exitCode).toBe(0);
+    const script = join(w.home.home, 'no-shebang');
+    writeFileSync(script, 'case $AWS_ACCESS_KEY_ID in ASIA*) echo session;; esac\nexit 3\n', {
+      mode: 0o755,
+    });
+    const trace = traceModules(w, 'noshebang');
+    const result = await w.run(['exec', p, '--', script], { env: w.env(trace.env) });
+    // Not even Node's ExperimentalWarning for an import() in dist/fast.cjs.
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('session\n');
+    expect(result.exitCode).toBe(3);
+    const loaded = trace.loaded();
+    expectFastPathOnly(loaded);
+    expect(loaded).toContain('internal:child_process');
+  });
+
   it('export into a reader that has gone away exits 0 and prints nothing', async () => {
     const p = uniqueProfile('pipe');
     const w = await world('file', [p], `[profile ${p}]\n`);
