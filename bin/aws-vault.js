@@ -86,14 +86,14 @@ function ownedAlone(stats) {
 }
 
 /**
- * Loads dist/fast.cjs with V8's code cache of a previous run. Node's own
- * compile cache holds only what V8 compiled before the module ran; this one
- * is taken after a whole fast-path run, so it also holds every function that
- * run called, which otherwise V8 compiles anew each time (several ms).
- * Returns the module's exports and `save`, which writes the cache when there
+ * Loads dist/fast.cjs with V8's code cache of a previous run of the kind of
+ * `args` (see runKind). Node's own compile cache holds only what V8 compiled
+ * before the module ran; this one is taken after a whole fast-path run, so it
+ * also holds every function that run called, which otherwise V8 compiles
+ * anew each time (several ms). Returns the module's exports and `save`, which writes the cache when there
  * was none or V8 refused it (another Node, other V8 flags): atomically, 0600.
  */
-function loadFast() {
+function loadFast(args) {
   const file = join(__dirname, '..', 'dist', 'fast.cjs');
   if (cacheDir === undefined) return { fast: require(file), save() {} };
   const vm = require('node:vm');
@@ -102,9 +102,9 @@ function loadFast() {
   const source = fs.readFileSync(fd, 'utf8');
   fs.closeSync(fd);
   // V8 checks the cache against the source's length only: the name holds
-  // what changes with every build and every Node.
-  const name = `fast-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}.cache`;
-  const cacheFile = join(cacheDir, name);
+  // what changes with every build and every Node, then the kind of run.
+  const build = `fast-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}-`;
+  const cacheFile = join(cacheDir, `${build}${runKind(args, process.env)}.cache`);
   const cachedData = readOwnFile(cacheFile);
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
@@ -127,8 +127,10 @@ function loadFast() {
       const temporary = `${cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600, flag: 'wx' });
       fs.renameSync(temporary, cacheFile);
+      // Other builds' caches go (and temporary files left by a crash); the
+      // other kinds of run of this build keep theirs.
       for (const old of fs.readdirSync(cacheDir)) {
-        if (old.startsWith('fast-') && old !== name)
+        if (old.startsWith('fast-') && (!old.startsWith(build) || old.endsWith('.tmp')))
           fs.rmSync(join(cacheDir, old), { force: true });
       }
     } catch {
@@ -136,6 +138,25 @@ function loadFast() {
     }
   };
   return { fast: module.exports, save };
+}
+
+/**
+ * `COMMAND-BACKEND` of this run (`exec-default`, `export-file`), guessed from
+ * argv and AWS_VAULT_BACKEND before anything is parsed, so that each kind of
+ * run has a code cache of its own. A cache holds what the run that took it
+ * compiled: with an `exec` on the file store's, an `export` on the Secret
+ * Service runs about 3 ms slower. A wrong guess costs only that.
+ */
+function runKind(args, env) {
+  let command = 'other';
+  let backend = env.AWS_VAULT_BACKEND || 'default';
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const arg = args[i];
+    if (command === 'other' && (arg === 'exec' || arg === 'export')) command = arg;
+    else if (arg === '--backend') backend = args[i + 1] ?? backend;
+    else if (arg.startsWith('--backend=')) backend = arg.slice('--backend='.length);
+  }
+  return `${command}-${/^[a-z-]{1,20}$/.test(backend) ? backend : 'other'}`;
 }
 
 /** The bytes of `path` if it is this user's alone; undefined otherwise. */
@@ -154,7 +175,7 @@ function readOwnFile(path) {
 const argv = process.argv.slice(2);
 // Plain `exec`/`export` runs with a cached session skip loading the full CLI
 // (src/cli/fastPath.ts, built as one CommonJS file).
-const { fast, save } = loadFast();
+const { fast, save } = loadFast(argv);
 fast.fastMain(argv, process.env, { answered: save }).then(async (code) => {
   // Done on the fast path, with all output written (a stream may exist without
   // having been written to: node:net's socket.destroy() looks at

@@ -15,7 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BIN } from './_runCli.ts';
 import { BACKEND_CASES, homesCleanedAfterEach, uniqueProfile } from './_vault.ts';
@@ -442,7 +442,7 @@ describe('the launcher code cache', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('fast-'))).toEqual([]);
     const cached = await run();
     expect(cached.exitCode, cached.stderr).toBe(0);
-    return { w, dir, run };
+    return { w, p, dir, run };
   }
 
   /** The one code cache file in `dir`, with its inode, mode and bytes. */
@@ -483,6 +483,27 @@ describe('the launcher code cache', () => {
     expect(fastCaches()).toEqual([]);
     expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0); // cached
     expect(fastCaches()).toHaveLength(1);
+  });
+
+  it('one per command and backend: an export after an exec takes its own, and each stays', async () => {
+    const { w, p, dir, run } = await cachedWorld('cckind');
+    const exec = cacheFile(dir);
+    expect(basename(exec.path)).toMatch(/^fast-v[\d.]+-\w+-\d+-\d+-exec-file\.cache$/);
+    // An older build's cache, and a temporary file a crashed writer left.
+    const stale = exec.path.replace(/-\d+-\d+-exec-file\.cache$/, '-1-1-exec-file.cache');
+    writeFileSync(stale, 'old', { mode: 0o600 });
+    writeFileSync(`${exec.path}.99999.tmp`, 'partial', { mode: 0o600 });
+    const exported = await w.run(['export', '--format=json', p]);
+    expect(exported.exitCode, exported.stderr).toBe(0);
+    const names = readdirSync(dir).filter((n) => n.startsWith('fast-'));
+    expect(names.sort()).toEqual(
+      [basename(exec.path), basename(exec.path).replace('-exec-file.', '-export-file.')].sort(),
+    );
+    expect(statSync(exec.path).ino).toBe(exec.ino);
+    const again = await run();
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(statSync(exec.path).ino).toBe(exec.ino);
+    expect(readdirSync(dir).filter((n) => n.startsWith('fast-'))).toHaveLength(2);
   });
 
   it('a damaged cache is refused by V8 and written anew; the command runs', async () => {
