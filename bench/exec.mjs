@@ -3,7 +3,10 @@
 // against `node -e 0` on the same Node, for the `file` backend and for the
 // Secret Service (the default on Linux desktops) on a private gnome-keyring;
 // and the cold path of export (one STS call to the local endpoint, the
-// session cleared before each run; file backend).
+// session cleared before each run; file backend). Beside them, each
+// backend's floor (bench/floor-*.cjs): a script that only does what any
+// cached run there must do in Node, so the distance to 1.3x shows what is
+// aws-vault's own.
 // Used by bench/run.mjs; also runnable alone: `node bench/exec.mjs`.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,11 @@ import { startFakeAws } from '../test/fakes/fakeAws.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'aws-vault.js');
+/** What bench/floor-BACKEND.cjs does: the least a cached run there must. */
+const FLOOR_LABELS = {
+  file: 'node:crypto + 1 file decrypt',
+  'secret-service': 'node:net + 1 bus reply',
+};
 
 /** Runs a command to completion; resolves to [wall ms, exit code, stderr]. */
 function timed(file, args, env) {
@@ -160,6 +168,13 @@ export async function benchExec({
         args: [BIN, 'export', '--format=json', 'p'],
         env: backend.env,
       },
+      // What any cached run on this backend must do in Node (bench/floor-*.cjs).
+      {
+        label: `floor: ${FLOOR_LABELS[backend.name]}`,
+        file: process.execPath,
+        args: [join(ROOT, 'bench', `floor-${backend.name}.cjs`)],
+        env: backend.env,
+      },
     ]);
     const stsAfterSetup = fake.count('GetSessionToken');
     const [node, ...cached] = await measureInterleaved(
@@ -191,13 +206,15 @@ export async function benchExec({
     );
     const stsCalls = fake.count('GetSessionToken') - stsBefore;
     const results = backends.map((backend, index) => {
-      const exec = cached[2 * index];
+      const [exec, exportCached, floor] = cached.slice(3 * index, 3 * index + 3);
       return {
         backend: backend.name,
         exec,
-        exportCached: cached[2 * index + 1],
+        exportCached,
+        floor,
         ratio: exec.median / node.median,
         minRatio: exec.min / node.min,
+        floorRatio: floor.median / node.median,
       };
     });
     const each = (key) => results.map((r) => `${r.backend} ${r[key].toFixed(2)}`).join(', ');
@@ -213,6 +230,7 @@ export async function benchExec({
     log(`  ratio exec cached / node -e 0: ${each('ratio')} (target <= 1.3)`);
     // On a shared, busy machine the minimum is the least disturbed run of each.
     log(`  ratio of the minimums (least load-sensitive): ${each('minRatio')}`);
+    log(`  ratio floor / node -e 0 (no aws-vault code at all): ${each('floorRatio')}`);
     if (secretService.skipped) {
       log(`  secret-service: NOT measured: ${secretService.skipped}`);
     }
