@@ -90,8 +90,9 @@ function ownedAlone(stats) {
  * `args` (see runKind). Node's own compile cache holds only what V8 compiled
  * before the module ran; this one is taken after a whole fast-path run, so it
  * also holds every function that run called, which otherwise V8 compiles
- * anew each time (several ms). Returns the module's exports and `save`, which writes the cache when there
- * was none or V8 refused it (another Node, other V8 flags): atomically, 0600.
+ * anew each time (several ms). Returns the module's exports and `save`, which
+ * writes the cache when there was none or V8 refused it (another Node, other
+ * V8 flags): atomically, 0600.
  */
 function loadFast(args) {
   const file = join(__dirname, '..', 'dist', 'fast.cjs');
@@ -127,8 +128,9 @@ function loadFast(args) {
       const temporary = `${cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(temporary, script.createCachedData(), { mode: 0o600, flag: 'wx' });
       fs.renameSync(temporary, cacheFile);
-      // Other builds' caches go (and temporary files left by a crash); the
-      // other kinds of run of this build keep theirs.
+      // Other builds' caches go, and temporary files (left by a crash, or
+      // another run's that then keeps no cache this time); the other kinds
+      // of run of this build keep theirs.
       for (const old of fs.readdirSync(cacheDir)) {
         if (old.startsWith('fast-') && (!old.startsWith(build) || old.endsWith('.tmp')))
           fs.rmSync(join(cacheDir, old), { force: true });
