@@ -21,6 +21,8 @@ import {
 } from './dbusWire.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
+/** Bytes per socket read: a reply with every aws-vault secret fits in one or a few. */
+const READ_SIZE = 64 * 1024;
 const SERVICE_PATH = '/org/freedesktop/secrets';
 
 /**
@@ -65,9 +67,21 @@ class BusConnection {
   #error: Error | undefined;
   #onAuth: ((ok: boolean) => void) | undefined;
 
-  constructor(socket: Socket) {
+  constructor(path: string) {
+    // Each read lands in a buffer of its own (decoded messages keep slices
+    // of it) and goes straight to #receive, past node:stream's Readable
+    // machinery, which a cached run would otherwise compile and run.
+    const socket = connect({
+      path,
+      onread: {
+        buffer: () => Buffer.allocUnsafe(READ_SIZE),
+        callback: (bytes: number, buffer: Uint8Array) => {
+          this.#receive(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+          return true; // keep reading
+        },
+      },
+    });
     this.#socket = socket;
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('error', (error) => this.#fail(error));
     socket.on('close', () => this.#fail(new Error('the session bus closed the connection')));
   }
@@ -187,8 +201,7 @@ export async function readSecretServiceItems(
 ): Promise<Map<string, string> | undefined> {
   const path = sessionBusSocket(env);
   if (path === undefined) return undefined;
-  const socket = connect(path);
-  const bus = new BusConnection(socket);
+  const bus = new BusConnection(path);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), timeoutMs);
