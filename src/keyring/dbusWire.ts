@@ -125,6 +125,13 @@ export class DbusWriter {
   #buf = Buffer.allocUnsafe(1024);
   #len = 0;
   #base = 0;
+  /**
+   * Each string's bytes, converted once per writer: a round of calls repeats
+   * the same names in every message (42 `Properties.Get` calls share five of
+   * their six strings), and converting a string costs several of Node's
+   * Buffer functions, run cold on every start-up.
+   */
+  readonly #encoded = { utf8: new Map<string, Buffer>(), latin1: new Map<string, Buffer>() };
 
   /** Bytes written to the current message. */
   get length(): number {
@@ -191,11 +198,17 @@ export class DbusWriter {
 
   /** A string's bytes after its length (`lengthBytes` 4: UINT32, 1: BYTE), then NUL. */
   #text(text: string, encoding: 'utf8' | 'latin1', lengthBytes: 1 | 4): void {
-    const n = encoding === 'utf8' ? Buffer.byteLength(text, 'utf8') : text.length;
-    if (lengthBytes === 4) this.#u32(n);
-    else this.#u8(n);
-    this.#room(n + 1);
-    this.#len += this.#buf.write(text, this.#len, n, encoding);
+    const encoded = this.#encoded[encoding];
+    let bytes = encoded.get(text);
+    if (bytes === undefined) {
+      bytes = Buffer.from(text, encoding);
+      encoded.set(text, bytes);
+    }
+    if (lengthBytes === 4) this.#u32(bytes.length);
+    else this.#u8(bytes.length);
+    this.#room(bytes.length + 1);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
     this.#buf[this.#len++] = 0;
   }
 
