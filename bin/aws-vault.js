@@ -96,30 +96,32 @@ function ownedAlone(stats) {
  */
 function loadFast(args) {
   const file = join(__dirname, '..', 'dist', 'fast.cjs');
-  if (cacheDir === undefined) return { fast: require(file), save() {} };
   const vm = require('node:vm');
   const fd = fs.openSync(file, 'r');
   const { size, mtimeMs } = fs.fstatSync(fd);
+  // The module inside Node's CommonJS wrapper (scripts/build.mjs): compiled
+  // as read, with no copy of its 90 KB.
   const source = fs.readFileSync(fd, 'utf8');
   fs.closeSync(fd);
   // V8 checks the cache against the source's length only: the name holds
   // what changes with every build and every Node, then the kind of run.
   const build = `fast-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}-`;
-  const cacheFile = join(cacheDir, `${build}${runKind(args, process.env)}.cache`);
-  const cachedData = readOwnFile(cacheFile);
-  const script = new vm.Script(
-    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
-    {
-      filename: file,
-      cachedData,
-      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    },
-  );
+  const cacheFile =
+    cacheDir === undefined
+      ? undefined
+      : join(cacheDir, `${build}${runKind(args, process.env)}.cache`);
+  const cachedData = cacheFile === undefined ? undefined : readOwnFile(cacheFile);
+  const script = new vm.Script(source, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
   const module = { exports: {} };
   // This file's own require: fast.cjs requires only Node built-ins and
   // @napi-rs/keyring, found from bin/ as from dist/ (node:module's
   // createRequire would cost the fast path 0.15 ms to load).
   script.runInThisContext()(module.exports, require, module, file, dirname(file));
+  if (cacheFile === undefined) return { fast: module.exports, save() {} };
   let saved = cachedData !== undefined && !script.cachedDataRejected;
   const save = () => {
     if (saved) return;

@@ -152,12 +152,14 @@ describe('ux: Go aws-vault command lines', () => {
   });
 
   it('--version is answered by the fast path, without loading the full CLI', () => {
-    const script = `const { fastMain } = await import(${JSON.stringify(join(ROOT, 'dist', 'fast.cjs'))});
-      const code = await fastMain(['--version']);
-      process.stdout.write('code=' + code);`;
-    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+    // dist/fast.cjs is one function expression, the module in Node's
+    // CommonJS wrapper, which bin/ compiles and calls as this does.
+    const script = `const file = ${JSON.stringify(join(ROOT, 'dist', 'fast.cjs'))};
+      const module = { exports: {} };
+      require('node:vm').runInThisContext(require('node:fs').readFileSync(file, 'utf8'))(
+        module.exports, require, module, file, require('node:path').dirname(file));
+      module.exports.fastMain(['--version']).then((code) => process.stdout.write('code=' + code));`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     expect(out.stdout).toMatch(/^\d+\.\d+\.\d+.*\ncode=0$/);
   });
 });
