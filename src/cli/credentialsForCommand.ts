@@ -307,7 +307,8 @@ export async function credentialsForCommand(
     overrides: overridesFrom(flags),
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
-  const [vault, locks] = await Promise.all([openVault(ctx), lockDir(ctx)]);
+  const vault = await openVault(ctx);
+  const locks = lockDir(ctx);
   if (!file.hasProfile(name) && !hasOtherSource(profile)) {
     // Only the vault could know it: a typo, or keys never added.
     await assertKnownProfile(name, {

@@ -2,7 +2,6 @@
 // `exec`/`export` path loads this module, so nothing heavy is imported at the
 // top (no commander, no prompts, no node:fs/promises); each helper loads
 // what it needs when it runs.
-import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
@@ -117,16 +116,14 @@ export function engineDeps(
 }
 
 /**
- * A 0700 folder for cross-process locks (`~/.awsvault/locks`), created on
- * first use. Locks live beside the store so every aws-vault process of the
- * user agrees on them, whatever the backend.
+ * The folder of the cross-process locks, `~/.awsvault/locks`. Locks live
+ * beside the store so every aws-vault process of the user agrees on them,
+ * whatever the backend. The lock creates it (0700) when one is first taken
+ * (src/keyring/lock.ts), so a run the cache answers writes nothing, and
+ * works with a HOME it cannot write.
  */
-export async function lockDir(ctx: Context): Promise<string> {
-  const dir = join(ctx.homedir, '.awsvault', 'locks');
-  // Synchronous: two system calls, and no node:fs/promises to load.
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  return dir;
+export function lockDir(ctx: Context): string {
+  return join(ctx.homedir, '.awsvault', 'locks');
 }
 
 /** True when a prompt can reach a person: stdin is a TTY or a controlling terminal exists. */

@@ -306,8 +306,8 @@ function checkFederationDuration(seconds: number): void {
 /** The engine's dependencies for the federation helper (no MFA needed there). */
 async function engineDepsFor(ctx: Context): Promise<EngineDeps> {
   const { engineDeps, openVault, lockDir } = await import('./deps.ts');
-  const [vault, locks] = await Promise.all([openVault(ctx), lockDir(ctx)]);
-  return engineDeps(ctx, vault, locks, async () => {
+  const vault = await openVault(ctx);
+  return engineDeps(ctx, vault, lockDir(ctx), async () => {
     throw new UserError('GetFederationToken cannot use MFA');
   });
 }

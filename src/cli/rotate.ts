@@ -258,20 +258,18 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
       ...(input.mfaToken !== undefined ? { mfaToken: input.mfaToken } : {}),
     },
   });
-  const [vault, locks, federation, engine, { mfaPromptFor }, { knownProfileCheck }] =
-    await Promise.all([
-      openVault(ctx),
-      lockDir(ctx),
-      import('../credentials/getFederationCredentials.ts'),
-      import('../credentials/getCredentialsProvider.ts'),
-      import('../prompt/mfa.ts'),
-      import('./credentialsForCommand.ts'),
-    ]);
+  const [vault, federation, engine, { mfaPromptFor }, { knownProfileCheck }] = await Promise.all([
+    openVault(ctx),
+    import('../credentials/getFederationCredentials.ts'),
+    import('../credentials/getCredentialsProvider.ts'),
+    import('../prompt/mfa.ts'),
+    import('./credentialsForCommand.ts'),
+  ]);
   await knownProfileCheck(ctx, file, vault.credentials)(input.profile);
   const deps = engineDeps(
     ctx,
     vault,
-    locks,
+    lockDir(ctx),
     mfaPromptFor({
       driver: ctx.globals.prompt ?? 'terminal',
       io: ctx.io,

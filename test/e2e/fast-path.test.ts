@@ -257,6 +257,31 @@ for (const backend of BACKEND_CASES) {
       expect(listed.long).not.toContain(w.home.home);
     });
 
+    it('a cached exec or export takes no lock and creates no lock folder', async () => {
+      const p = uniqueProfile('nolock');
+      const w = await world(backend.name, [p], `[profile ${p}]\n`);
+      await w.addUser(p);
+      const locks = join(w.home.home, '.awsvault', 'locks');
+      expect((await w.run(['exec', p, '--', 'true'])).exitCode).toBe(0);
+      // The cold run locked its refresh (and released the lock).
+      expect(readdirSync(locks)).toEqual([]);
+      rmSync(locks, { recursive: true });
+      for (const args of [
+        ['exec', p, '--', 'true'],
+        ['export', '--format=json', p],
+      ]) {
+        const result = await w.run(args);
+        expect(result.stderr).toBe('');
+        expect(result.exitCode).toBe(0);
+        expect(existsSync(locks), args[0]).toBe(false);
+      }
+      // A refresh creates it again, 0700.
+      expect((await w.run(['clear', p])).exitCode).toBe(0);
+      expect((await w.run(['export', '--format=json', p])).exitCode).toBe(0);
+      expect(statSync(locks).mode & 0o777).toBe(0o700);
+      expect(readdirSync(locks)).toEqual([]);
+    });
+
     it('a cold export falls back to the full CLI once', async () => {
       const p = uniqueProfile('cold');
       const w = await world(backend.name, [p], `[profile ${p}]\n`);
