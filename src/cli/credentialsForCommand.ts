@@ -308,7 +308,6 @@ export async function credentialsForCommand(
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
   const vault = await openVault(ctx);
-  const locks = lockDir(ctx);
   if (!file.hasProfile(name) && !hasOtherSource(profile)) {
     // Only the vault could know it: a typo, or keys never added.
     await assertKnownProfile(name, {
@@ -337,7 +336,10 @@ export async function credentialsForCommand(
     );
     return (await prompt)(request);
   };
-  const deps = { ...engineDeps(ctx, vault, locks, mfaPrompt), ssoUseStdout: flags.stdout === true };
+  const deps = {
+    ...engineDeps(ctx, vault, lockDir(ctx), mfaPrompt),
+    ssoUseStdout: flags.stdout === true,
+  };
   const provider = getCredentialsProvider(profile, deps);
   return {
     profile,

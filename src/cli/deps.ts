@@ -119,8 +119,7 @@ export function engineDeps(
  * The folder of the cross-process locks, `~/.awsvault/locks`. Locks live
  * beside the store so every aws-vault process of the user agrees on them,
  * whatever the backend. The lock creates it (0700) when one is first taken
- * (src/keyring/lock.ts), so a run the cache answers writes nothing, and
- * works with a HOME it cannot write.
+ * (src/keyring/lock.ts), so a run the cache answers writes nothing there.
  */
 export function lockDir(ctx: Context): string {
   return join(ctx.homedir, '.awsvault', 'locks');
