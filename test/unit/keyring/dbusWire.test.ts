@@ -452,6 +452,45 @@ describe('encodeCall and decodeMessage', () => {
     expect(decodeMessage(buf.subarray(0, 59))).toBeUndefined();
   });
 
+  // A reply's header as a bus daemon may send it: a SENDER string and a
+  // UNIX_FDS count the reader skips, and a field of a code and type it does
+  // not know, read the long way; only REPLY_SERIAL and SIGNATURE matter.
+  const richHeader = () =>
+    hex(
+      [
+        '6c 02 00 01', // 'l', method return, no flags, version 1
+        '04000000', // body length 4
+        '05000000', // serial 5
+        '3f000000', // header fields: 63 bytes
+        '07 01 73 00 | 05000000 3a312e3432 00 | 0000', // SENDER: s ":1.42", padding to 32
+        '09 01 75 00 | 01000000', // UNIX_FDS: u 1
+        '2a 02 6173 00 | 000000', // field 42: variant g "as", padding to 48
+        '06000000 | 01000000 78 00 | 000000000000', // as ["x"], padding to 64
+        '05 01 75 00 | 07000000', // REPLY_SERIAL: u 7
+        '08 01 67 00 | 01 75 00 | 00', // SIGNATURE: g "u", padding to 80
+        '2a000000', // body: u 42
+      ].join(''),
+    );
+
+  it('reads the fields replies are matched by among others it skips or reads the long way', () => {
+    const buf = richHeader();
+    expect(buf.length).toBe(84);
+    expect(decodeMessage(buf)).toEqual({
+      message: { type: MESSAGE_TYPE.return, replySerial: 7, body: [42] },
+      length: 84,
+    });
+  });
+
+  it('still checks the strings it skips: their NUL, and their length', () => {
+    const noNul = richHeader();
+    expect(noNul[29]).toBe(0); // the NUL after ":1.42"
+    noNul[29] = 0x21;
+    expect(() => decodeMessage(noNul)).toThrow(/without its NUL/);
+    const tooLong = richHeader();
+    tooLong.writeUInt32LE(100, 20); // SENDER's length, past the header
+    expect(() => decodeMessage(tooLong)).toThrow(DbusWireError);
+  });
+
   it('decodes a little-endian method return with header padding before the body', () => {
     const buf = hex(
       [
