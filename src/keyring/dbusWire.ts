@@ -372,19 +372,25 @@ export class DbusReader {
   }
 
   #text(length: number, encoding: BufferEncoding): string {
+    const at = this.#pos;
+    this.#skipText(length);
+    return this.#buf.toString(encoding, at, at + length);
+  }
+
+  /** Past a string of `length` bytes and its NUL, unread. */
+  #skipText(length: number): void {
     this.#need(length + 1);
-    const s = this.#buf.toString(encoding, this.#pos, this.#pos + length);
     if (this.#buf[this.#pos + length] !== 0) throw new DbusWireError('string without its NUL');
     this.#pos += length + 1;
-    return s;
   }
 
   /**
    * A message header's `a(yv)` fields, walked by hand for what replies are
    * matched and read by: the strings of the others are checked (bounds,
    * NUL) and skipped, not decoded. A field of another type is read as
-   * `read` would. This runs for every reply of a cold process, where the
-   * general reader's calls cost most of the decoding.
+   * `read` would. Each of the three fields is taken whatever its type, as
+   * reading `a(yv)` whole did. This runs for every reply of a cold process,
+   * where the general reader's calls cost most of the decoding.
    */
   headerSummary(): HeaderSummary {
     const summary: HeaderSummary = { signature: '' };
@@ -401,36 +407,30 @@ export class DbusReader {
       // A one-character signature ("s", "o", "g", "u"), else the general path.
       const type =
         b[at + 1] === 1 && b[at + 3] === 0 ? String.fromCharCode(b[at + 2] as number) : '';
+      const wanted =
+        code === FIELD.replySerial || code === FIELD.errorName || code === FIELD.signature;
+      let value: DbusValue | undefined;
       if (type === 's' || type === 'o') {
         this.#pos = at + 4;
         const size = this.#u32();
-        if (code === FIELD.errorName) summary.errorName = this.#text(size, 'utf8');
+        if (wanted) value = this.#text(size, 'utf8');
         else this.#skipText(size);
       } else if (type === 'g') {
         this.#pos = at + 4;
-        const value = this.#text(this.#u8(), 'ascii');
-        if (code === FIELD.signature) summary.signature = value;
+        value = this.#text(this.#u8(), 'ascii');
       } else if (type === 'u') {
         this.#pos = at + 4;
-        const value = this.#u32();
-        if (code === FIELD.replySerial) summary.replySerial = value;
+        value = this.#u32();
       } else {
         this.#pos = at + 1;
-        const variant = this.read('v') as DbusVariant;
-        if (code === FIELD.replySerial) summary.replySerial = variant.value as number;
-        else if (code === FIELD.errorName) summary.errorName = variant.value as string;
-        else if (code === FIELD.signature) summary.signature = variant.value as string;
+        value = (this.read('v') as DbusVariant).value;
       }
+      if (code === FIELD.replySerial) summary.replySerial = value as number;
+      else if (code === FIELD.errorName) summary.errorName = value as string;
+      else if (code === FIELD.signature) summary.signature = value as string;
     }
     this.#endArray(end);
     return summary;
-  }
-
-  /** Past a string of `length` bytes and its NUL, unread. */
-  #skipText(length: number): void {
-    this.#need(length + 1);
-    if (this.#buf[this.#pos + length] !== 0) throw new DbusWireError('string without its NUL');
-    this.#pos += length + 1;
   }
 
   /** Reads one value of `type` (one complete type). */
