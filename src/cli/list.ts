@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
+import { DamagedItemError } from '../keyring/backend.ts';
 import type { Context } from './context.ts';
 import { loadConfig, openVault, ssoStartUrlOf } from './deps.ts';
 import type { RegisterCommand } from './host.ts';
@@ -276,12 +277,15 @@ Examples:
             // The age is an extra: an entry whose content is not aws-vault
             // credentials (another program's item under the same service, or
             // one removed meanwhile) is still listed, without one, as the Go
-            // aws-vault lists it without reading it. When the store itself
-            // cannot be read (no passphrase, locked keyring), that is the error.
-            try {
-              await vault.backend.get(name);
-            } catch {
-              throw error;
+            // aws-vault lists it without reading it; so is a damaged file.
+            // When the store itself cannot be read (no passphrase, locked
+            // keyring), that is the error.
+            if (!(error instanceof DamagedItemError)) {
+              try {
+                await vault.backend.get(name);
+              } catch {
+                throw error;
+              }
             }
             ctx.debug(`list: no key age for ${name}: ${errorText(error)}`);
             return undefined;

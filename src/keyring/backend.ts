@@ -1,3 +1,5 @@
+import { UserError } from '../errors.ts';
+
 /** The names accepted by `--backend` / `AWS_VAULT_BACKEND`. */
 export type BackendName = 'keychain' | 'wincred' | 'secret-service' | 'file' | 'pass' | 'memory';
 
@@ -63,4 +65,13 @@ export interface BackendOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives debug lines (never a secret). */
   debug: (line: string) => void;
+}
+
+/**
+ * One stored item cannot be read although the store itself can (a damaged
+ * or foreign file): the other items are still usable, and a cached session
+ * that is damaged is a cache miss.
+ */
+export class DamagedItemError extends UserError {
+  override name = 'DamagedItemError';
 }

@@ -4,7 +4,7 @@ import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Backend, SetOptions } from './backend.ts';
+import { DamagedItemError, type Backend, type SetOptions } from './backend.ts';
 import {
   goKeyringValue,
   isGoKeyringItem,
@@ -13,6 +13,7 @@ import {
 } from './goKeyringItem.ts';
 import { decryptJwe, encryptJwe, JweDecryptionError, Pbes2Keys } from './jwe.ts';
 import { decodeFileName, encodeFileName } from './percent.ts';
+import { isSessionKey } from './sessionStore.ts';
 
 /** How the file backend is opened. */
 export interface FileBackendOptions {
@@ -241,28 +242,29 @@ export class FileBackend implements Backend {
       plaintext = await decryptJwe(token, keys);
     } catch (error) {
       if (error instanceof JweDecryptionError) throw new WrongPassphraseError(this.dir);
-      throw new UserError(
-        `file backend: the file for "${key}" in ${this.dir} is damaged or not an aws-vault file`,
-        { cause: error },
-      );
+      throw this.#damaged(key, 'is damaged or not an aws-vault file', error);
     }
     let item: unknown;
     try {
       item = JSON.parse(plaintext.toString('utf8'));
     } catch (error) {
-      throw new UserError(
-        `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
-        { cause: error },
-      );
+      throw this.#damaged(key, 'holds no keyring item', error);
     } finally {
       plaintext.fill(0);
     }
-    if (!isGoKeyringItem(item)) {
-      throw new UserError(
-        `file backend: the file for "${key}" in ${this.dir} holds no keyring item`,
-      );
-    }
+    if (!isGoKeyringItem(item)) throw this.#damaged(key, 'holds no keyring item');
     return item;
+  }
+
+  /** One file that cannot be read, with what to do about it. */
+  #damaged(key: string, what: string, cause?: unknown): DamagedItemError {
+    const fix = isSessionKey(key)
+      ? 'it is a cached session: aws-vault clear removes it'
+      : `remove it with aws-vault remove --force '${key}' and add the key again`;
+    return new DamagedItemError(
+      `file backend: the file for "${key}" in ${this.dir} ${what}; ${fix}`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   async #encrypt(payload: string): Promise<string> {

@@ -26,9 +26,17 @@ export class JweFormatError extends Error {
   override name = 'JweFormatError';
 }
 
-/** The key does not open the token (wrong passphrase, or a tampered file). */
+/** The key does not open the token: the wrong passphrase. */
 export class JweDecryptionError extends Error {
   override name = 'JweDecryptionError';
+}
+
+/**
+ * The key opens the token (its wrapped content key checks out), but the
+ * content fails its integrity check: the file is damaged or tampered with.
+ */
+export class JweIntegrityError extends Error {
+  override name = 'JweIntegrityError';
 }
 
 /**
@@ -121,8 +129,9 @@ export async function encryptJwe(
 
 /**
  * Decrypts a compact JWE of the form {@link encryptJwe} writes. Throws
- * {@link JweFormatError} for anything malformed or of another algorithm, and
- * {@link JweDecryptionError} when the key does not open it.
+ * {@link JweFormatError} for anything malformed or of another algorithm,
+ * {@link JweDecryptionError} when the key does not open it, and
+ * {@link JweIntegrityError} when the key opens it but its content is damaged.
  */
 export async function decryptJwe(token: string, keys: Pbes2Keys): Promise<Buffer> {
   const parts = token.trim().split('.');
@@ -171,6 +180,9 @@ export async function decryptJwe(token: string, keys: Pbes2Keys): Promise<Buffer
     // AES key wrap's integrity check failed: the wrong key.
     throw new JweDecryptionError('decryption failed', { cause: error });
   }
+  // From here the key is proven right (key wrap's 64-bit check passed), so a
+  // failure is the file's: one damaged file must not read as a wrong
+  // passphrase for the whole store.
   try {
     if (cek.length !== 32) throw new Error('bad content key length');
     const decipher = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
@@ -178,7 +190,7 @@ export async function decryptJwe(token: string, keys: Pbes2Keys): Promise<Buffer
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch (error) {
-    throw new JweDecryptionError('decryption failed', { cause: error });
+    throw new JweIntegrityError('the content fails its integrity check', { cause: error });
   } finally {
     cek.fill(0);
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BIN, makeTempHome, runCli } from './_runCli.ts';
 import {
   BACKEND_CASES,
@@ -123,6 +125,48 @@ for (const backend of BACKEND_CASES) {
     },
   );
 }
+
+describe('a damaged file in the file store', () => {
+  it('is listed without an age, and the other keys and remove still work', async () => {
+    const good = uniqueProfile('good');
+    const broken = uniqueProfile('broken');
+    const home = makeTempHome({ config: `[profile ${good}]\n[profile ${broken}]\n` });
+    homes.push({ home, backend: 'file', profiles: [] });
+    for (const p of [broken, good]) {
+      const k = fakeKeys();
+      const env = home.env({
+        AWS_ACCESS_KEY_ID: k.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: k.secretAccessKey,
+      });
+      expect((await runCli(['add', '--env', p], { env })).exitCode).toBe(0);
+    }
+    // What a crash leaves from a writer that does not write atomically.
+    writeFileSync(join(home.fileDir, broken), '');
+    const env = home.env();
+
+    const table = await runCli(['list'], { env });
+    expect(table.exitCode, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^${broken}\\s+${broken}\\s+-\\s*$`, 'm'));
+    expect(table.stdout).toMatch(new RegExp(`^${good}\\s+${good}\\s+-\\s*$`, 'm'));
+    const json = await runCli(['list', '--json'], { env });
+    expect(json.exitCode, json.stderr).toBe(0);
+
+    const k = fakeKeys();
+    const other = uniqueProfile('other');
+    const add = await runCli(['add', '--env', '--no-add-config', other], {
+      env: home.env({ AWS_ACCESS_KEY_ID: k.accessKeyId, AWS_SECRET_ACCESS_KEY: k.secretAccessKey }),
+    });
+    expect(add.exitCode, add.stderr).toBe(0);
+    const read = await runCli(['export', '--no-session', broken], { env });
+    expect(read.exitCode).toBe(1);
+    expect(read.stderr).toContain(
+      `aws-vault: error: export: file backend: the file for "${broken}" in ${home.fileDir} is damaged or not an aws-vault file; remove it with aws-vault remove --force '${broken}' and add the key again`,
+    );
+    const removed = await runCli(['remove', '--force', broken], { env });
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(readdirSync(home.fileDir).sort()).toEqual([good, other].sort());
+  });
+});
 
 describe('list', () => {
   it('--profiles works without opening the vault', async () => {

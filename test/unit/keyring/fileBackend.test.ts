@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
+import { DamagedItemError } from '../../../src/keyring/backend.ts';
 import { CredentialStore } from '../../../src/keyring/credentialStore.ts';
 import { FileBackend } from '../../../src/keyring/fileBackend.ts';
 import { openBackend } from '../../../src/keyring/openBackend.ts';
@@ -157,6 +158,46 @@ describe('file backend and the Go aws-vault store', () => {
     // The error never shows the passphrase.
     const error = await wrong.get('interop').catch((e: Error) => e);
     expect(String(error)).not.toContain('not the passphrase');
+  });
+
+  it('one damaged file is named as damaged; the passphrase and the other files still work', async () => {
+    const dir = join(tmp, 'keys');
+    const backend = new FileBackend({ dir, passphrase: 'pw' });
+    await backend.set('aaa', 'first');
+    await backend.set('bbb', 'second');
+    // aaa sorts first, so it is the file the passphrase is checked against.
+    const path = join(dir, 'aaa');
+    const parts = readFileSync(path, 'utf8').split('.');
+    const ct = Buffer.from(parts[3] as string, 'base64url');
+    ct[0] = (ct[0] as number) ^ 1;
+    parts[3] = ct.toString('base64url');
+    writeFileSync(path, parts.join('.'));
+
+    const fresh = () => new FileBackend({ dir, passphrase: 'pw' });
+    const error = await fresh()
+      .get('aaa')
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(DamagedItemError);
+    expect(String(error)).toMatch(
+      /the file for "aaa" in .*keys is damaged or not an aws-vault file; remove it with aws-vault remove --force 'aaa'/,
+    );
+    expect(String(error)).not.toMatch(/passphrase/);
+    expect(await fresh().get('bbb')).toBe('second');
+    await fresh().set('ccc', 'third');
+    expect(await fresh().get('ccc')).toBe('third');
+    await fresh().remove('aaa');
+    expect(await fresh().keys()).toEqual(['bbb', 'ccc']);
+    // A wrong passphrase is still one.
+    await expect(new FileBackend({ dir, passphrase: 'nope' }).set('d', 'x')).rejects.toThrow(
+      /wrong passphrase/,
+    );
+    // A damaged session points at clear.
+    const session = 'sts.GetSessionToken,YQ,,1999999999';
+    await fresh().set(session, '{}');
+    writeFileSync(join(dir, encodeFileName(session)), 'garbage');
+    await expect(fresh().get(session)).rejects.toThrow(
+      /is damaged or not an aws-vault file; it is a cached session: aws-vault clear removes it/,
+    );
   });
 
   it('fails at once without a passphrase or a terminal, and asks the prompt only once', async () => {

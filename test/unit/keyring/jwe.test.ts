@@ -6,6 +6,7 @@ import {
   encryptJwe,
   JweDecryptionError,
   JweFormatError,
+  JweIntegrityError,
   Pbes2Keys,
 } from '../../../src/keyring/jwe.ts';
 
@@ -59,21 +60,31 @@ describe('JWE of the file store (node:crypto, no WebCrypto)', () => {
     expect((await decryptJwe(await joseToken('low', PASS, 1000), keys)).toString()).toBe('low');
   });
 
-  it('a wrong passphrase or a tampered token is a decryption error', async () => {
+  it('a wrong passphrase is a decryption error; a damaged token opened by the right one is not', async () => {
     const token = await joseToken('secret', PASS);
     await expect(decryptJwe(token, new Pbes2Keys('wrong'))).rejects.toBeInstanceOf(
       JweDecryptionError,
     );
-    const parts = token.split('.');
-    const ct = Buffer.from(parts[3] as string, 'base64url');
-    ct[0] = (ct[0] as number) ^ 1;
-    parts[3] = ct.toString('base64url');
-    await expect(decryptJwe(parts.join('.'), new Pbes2Keys(PASS))).rejects.toBeInstanceOf(
-      JweDecryptionError,
-    );
+    const flip = (part: number) => {
+      const parts = token.split('.');
+      const bytes = Buffer.from(parts[part] as string, 'base64url');
+      bytes[0] = (bytes[0] as number) ^ 1;
+      parts[part] = bytes.toString('base64url');
+      return parts.join('.');
+    };
+    // The key checks out, the content does not: the file, not the passphrase.
+    for (const damaged of [flip(3), flip(4), flip(2)]) {
+      await expect(decryptJwe(damaged, new Pbes2Keys(PASS))).rejects.toBeInstanceOf(
+        JweIntegrityError,
+      );
+    }
     // The header is authenticated too.
     const relabelled = withHeader(token, (h) => (h.created = 'y'));
     await expect(decryptJwe(relabelled, new Pbes2Keys(PASS))).rejects.toBeInstanceOf(
+      JweIntegrityError,
+    );
+    // A damaged wrapped key fails key wrap's own check, like a wrong passphrase.
+    await expect(decryptJwe(flip(1), new Pbes2Keys(PASS))).rejects.toBeInstanceOf(
       JweDecryptionError,
     );
   });
