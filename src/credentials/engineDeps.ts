@@ -7,6 +7,14 @@ export interface SessionMeta {
   profileName: string;
   /** The MFA serial (or, for SSO, the start URL); empty or undefined when none. */
   mfaSerial?: string;
+  /**
+   * What the session was asked for beyond its key (role ARN, external id,
+   * tags, source profile, command...), none of it secret: stored with the
+   * session (an extra field the Go aws-vault ignores), and a cached session
+   * asked for differently is not used, so an edited `role_arn` or
+   * `AWS_ROLE_ARN` never gets the old role's credentials.
+   */
+  request?: string;
 }
 
 /** The part of the vault's `CredentialStore` the engine uses. */

@@ -7,7 +7,7 @@ import type { EngineDeps } from './engineDeps.ts';
 import { runDeviceFlow } from './ssoDeviceFlow.ts';
 import { ssoErrorName, ssoErrorStatus } from './ssoErrors.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
-import { formatTimeLeft, withSessionCache } from './withSessionCache.ts';
+import { formatTimeLeft, requestOf, withSessionCache } from './withSessionCache.ts';
 
 /** An access token with less than this left is refreshed rather than used. */
 const TOKEN_MIN_TTL_MS = 5 * 60_000;
@@ -86,6 +86,7 @@ export function fromSso(
       type: 'sso.GetRoleCredentials',
       profileName: profile.name,
       mfaSerial: profile.ssoStartUrl ?? '',
+      request: requestOf([profile.ssoAccountId, profile.ssoRoleName]),
     },
     minTtl: profile.minTtl,
     deps,

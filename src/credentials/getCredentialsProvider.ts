@@ -10,7 +10,7 @@ import { fromWebIdentity } from './fromWebIdentity.ts';
 import { mfaCodeSource, type MfaCodeSource } from './mfaCode.ts';
 import { redactCredentials } from './redact.ts';
 import type { CredentialsProvider } from './types.ts';
-import { withSessionCache } from './withSessionCache.ts';
+import { requestOf, withSessionCache } from './withSessionCache.ts';
 
 /** AWS caps a role assumed with session credentials (role chaining) at one hour. */
 export const ROLE_CHAINING_MAX_DURATION = 3600;
@@ -133,7 +133,16 @@ async function stepFor(
     deps.debug(`${p}: using web identity`);
     return temporaryStep(
       fromWebIdentity(profile, deps),
-      { type: 'sts.AssumeRoleWithWebIdentity', profileName: profile.name },
+      {
+        type: 'sts.AssumeRoleWithWebIdentity',
+        profileName: profile.name,
+        request: requestOf([
+          profile.roleArn,
+          profile.webIdentityTokenFile,
+          profile.webIdentityTokenProcess,
+          profile.roleSessionName,
+        ]),
+      },
       profile,
       state,
     );
@@ -143,7 +152,11 @@ async function stepFor(
     deps.debug(`${p}: using credential_process`);
     return temporaryStep(
       fromCredentialProcess(profile, deps),
-      { type: 'credential_process', profileName: profile.name },
+      {
+        type: 'credential_process',
+        profileName: profile.name,
+        request: requestOf([profile.credentialProcess]),
+      },
       profile,
       state,
     );
@@ -229,7 +242,20 @@ function assumeRoleStep(profile: ProfileConfig, source: Step, state: ChainState)
   });
   return temporaryStep(
     provider,
-    { type: 'sts.AssumeRole', profileName: profile.name, mfaSerial: profile.mfaSerial ?? '' },
+    {
+      type: 'sts.AssumeRole',
+      profileName: profile.name,
+      mfaSerial: profile.mfaSerial ?? '',
+      request: requestOf([
+        profile.roleArn,
+        source.profileName,
+        profile.externalId,
+        profile.roleSessionName,
+        Object.entries(profile.sessionTags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        [...profile.transitiveSessionTags].sort(),
+        profile.sourceIdentity,
+      ]),
+    },
     profile,
     state,
   );

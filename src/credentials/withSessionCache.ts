@@ -15,6 +15,11 @@ export function formatTimeLeft(expiration: Date | undefined, now = Date.now()): 
   return `${seconds}s`;
 }
 
+/** {@link SessionMeta.request} from the settings a session was asked with. */
+export function requestOf(settings: unknown[]): string {
+  return JSON.stringify(settings.map((v) => v ?? null));
+}
+
 /** A file-name-safe lock name for one cached session. */
 export function lockNameFor(meta: SessionMeta): string {
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');

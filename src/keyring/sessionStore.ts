@@ -1,6 +1,6 @@
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials } from '../credentials/types.ts';
-import type { Backend } from './backend.ts';
+import { DamagedItemError, type Backend } from './backend.ts';
 
 /** The kinds of cached session the Go aws-vault names (its key's first field). */
 export type SessionType =
@@ -16,6 +16,8 @@ export interface SessionMeta {
   profileName: string;
   /** The MFA device the session was made with; '' or undefined for none. */
   mfaSerial?: string;
+  /** What else it was asked for (role ARN, tags...): a session asked for otherwise is not used. */
+  request?: string;
 }
 
 /** A cached session as its key describes it. */
@@ -94,12 +96,16 @@ export function parseGoTime(value: unknown): Date | undefined {
     : undefined;
 }
 
-/** The JSON the Go aws-vault stores for a session (`sts/types.Credentials`). */
+/**
+ * The JSON the Go aws-vault stores for a session (`sts/types.Credentials`),
+ * plus what it was asked for, which Go's decoder ignores.
+ */
 interface StoredSession {
   AccessKeyId: string;
   Expiration: string;
   SecretAccessKey: string;
   SessionToken: string;
+  AwsVaultRequest?: string;
 }
 
 /**
@@ -127,10 +133,24 @@ export class SessionStore {
       .filter((k) => k.expiration.getTime() - now >= minTtlSeconds * 1000)
       .sort((a, b) => b.expiration.getTime() - a.expiration.getTime());
     for (const candidate of candidates) {
-      const value = await this.#backend.get(candidate.key);
-      const creds = value === undefined ? undefined : parseSession(value, candidate.expiration);
-      if (creds !== undefined) return creds;
-      // Unreadable (or vanished): it can never serve anyone.
+      let value: string | undefined;
+      try {
+        value = await this.#backend.get(candidate.key);
+      } catch (error) {
+        // A damaged session file is a cache miss, not a failed command.
+        if (!(error instanceof DamagedItemError)) throw error;
+      }
+      const session = value === undefined ? undefined : parseSession(value, candidate.expiration);
+      if (session !== undefined) {
+        // Asked for otherwise (an edited role_arn, AWS_ROLE_ARN): the
+        // refresh replaces it. One without a request (the Go aws-vault's,
+        // or older) is shared, as the Go aws-vault shares it.
+        if (meta.request !== undefined && session.request !== undefined) {
+          if (session.request !== meta.request) continue;
+        }
+        return session.creds;
+      }
+      // Unreadable, damaged or vanished: it can never serve anyone.
       await this.#backend.remove(candidate.key);
     }
     return undefined;
@@ -147,6 +167,7 @@ export class SessionStore {
       Expiration: goTime(creds.expiration),
       SecretAccessKey: creds.secretAccessKey,
       SessionToken: creds.sessionToken ?? '',
+      ...(meta.request !== undefined ? { AwsVaultRequest: meta.request } : {}),
     };
     const existing = await this.#pruneExpired(this.#now());
     // Write first, then remove the older ones: there is never a moment
@@ -213,7 +234,10 @@ export class SessionStore {
   }
 }
 
-function parseSession(value: string, keyExpiration: Date): Credentials | undefined {
+function parseSession(
+  value: string,
+  keyExpiration: Date,
+): { creds: Credentials; request: string | undefined } | undefined {
   let parsed: Partial<StoredSession>;
   try {
     parsed = JSON.parse(value) as Partial<StoredSession>;
@@ -224,10 +248,12 @@ function parseSession(value: string, keyExpiration: Date): Credentials | undefin
     return undefined;
   }
   const expiration = parseGoTime(parsed.Expiration) ?? keyExpiration;
-  return redactCredentials({
+  const creds = redactCredentials({
     accessKeyId: parsed.AccessKeyId,
     secretAccessKey: parsed.SecretAccessKey,
     ...(parsed.SessionToken ? { sessionToken: parsed.SessionToken } : {}),
     expiration,
   });
+  const request = typeof parsed.AwsVaultRequest === 'string' ? parsed.AwsVaultRequest : undefined;
+  return { creds, request };
 }

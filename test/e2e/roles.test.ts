@@ -170,3 +170,52 @@ role_arn = ${arn('r1')}
     expect(missing.stderr).toContain('no-such-profile');
   });
 });
+
+describe('the role session cache', () => {
+  let w: ExecWorld;
+  const arn = (name: string) => `arn:aws:iam::${w.fake.accountId}:role/${name}`;
+  const roleOf = async (profile: string, env: NodeJS.ProcessEnv = {}) => {
+    const r = await w.run(['exec', profile, '--', 'env'], { env: w.env(env) });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    return w.fake.describeCredentials(parseEnvLines(r.stdout).AWS_ACCESS_KEY_ID as string)?.roleArn;
+  };
+  const config = (role: string, extra = '') =>
+    `[profile base]\n\n[profile r]\nsource_profile = base\nrole_arn = ${arn(role)}\n${extra}`;
+
+  beforeAll(async () => {
+    w = await startExecWorld();
+    await w.addUser('base');
+    for (const name of ['dev', 'admin', 'ops']) w.fake.createRole(name);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it('never hands out a cached role session for another role_arn, AWS_ROLE_ARN or tags', async () => {
+    w.home.writeConfig(config('admin'));
+    const calls = () => w.fake.count('AssumeRole', { ok: true });
+    const start = calls();
+    expect(await roleOf('r')).toBe(arn('admin'));
+    expect(await roleOf('r')).toBe(arn('admin'));
+    expect(calls() - start).toBe(1);
+    // The same profile, edited: a new AssumeRole, not the old role's session.
+    w.home.writeConfig(config('ops'));
+    expect(await roleOf('r')).toBe(arn('ops'));
+    expect(calls() - start).toBe(2);
+    expect(await roleOf('r')).toBe(arn('ops'));
+    expect(calls() - start).toBe(2);
+    // The environment's override, and back.
+    expect(await roleOf('r', { AWS_ROLE_ARN: arn('dev') })).toBe(arn('dev'));
+    expect(await roleOf('r')).toBe(arn('ops'));
+    expect(calls() - start).toBe(4);
+    // Session tags are part of what was asked for too.
+    w.home.writeConfig(config('ops', 'session_tags = Team=dev\n'));
+    await roleOf('r');
+    expect(calls() - start).toBe(5);
+    // Only one role session is kept per profile.
+    const list = await w.run(['list', '--json']);
+    const doc = JSON.parse(list.stdout) as { sessions: { type: string; profile: string }[] };
+    expect(doc.sessions.filter((s) => s.profile === 'r')).toHaveLength(1);
+  });
+});

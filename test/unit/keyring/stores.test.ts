@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DamagedItemError } from '../../../src/keyring/backend.ts';
 import { CredentialStore } from '../../../src/keyring/credentialStore.ts';
 import { MemoryBackend } from '../../../src/keyring/memoryBackend.ts';
 import { OidcTokenStore } from '../../../src/keyring/oidcTokenStore.ts';
@@ -147,6 +148,56 @@ describe('SessionStore', () => {
     const backend = new MemoryBackend({ [key]: 'not json' });
     expect(await new SessionStore(backend, { now: () => NOW }).get(meta, 0)).toBeUndefined();
     expect(await backend.keys()).toEqual([]);
+  });
+
+  it('uses a session only for what it was asked for; a Go-written one for any', async () => {
+    const role = { type: 'sts.AssumeRole', profileName: 'r', mfaSerial: '' };
+    const backend = new MemoryBackend();
+    const store = new SessionStore(backend, { now: () => NOW });
+    await store.set({ ...role, request: '["admin"]' }, creds('A', 3600));
+    const [key] = await backend.keys();
+    expect(JSON.parse((await backend.get(key as string)) as string)).toMatchObject({
+      AccessKeyId: 'A',
+      AwsVaultRequest: '["admin"]',
+    });
+    expect(await store.get({ ...role, request: '["admin"]' }, 0)).toMatchObject({
+      accessKeyId: 'A',
+    });
+    expect(await store.get({ ...role, request: '["ops"]' }, 0)).toBeUndefined();
+    expect(await backend.keys()).toEqual([key]); // kept until a refresh replaces it
+    await store.set({ ...role, request: '["ops"]' }, creds('B', 3500));
+    expect(await backend.keys()).toHaveLength(1);
+    expect(await store.get({ ...role, request: '["ops"]' }, 0)).toMatchObject({
+      accessKeyId: 'B',
+    });
+
+    const goWritten = new MemoryBackend({
+      [formatSessionKey(role, at(3600))]: JSON.stringify({
+        AccessKeyId: 'G',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: '2026-01-01T13:00:00Z',
+      }),
+    });
+    const go = new SessionStore(goWritten, { now: () => NOW });
+    expect(await go.get({ ...role, request: '["any"]' }, 0)).toMatchObject({ accessKeyId: 'G' });
+  });
+
+  it('takes a damaged session file as a miss, and fails on any other read error', async () => {
+    const key = formatSessionKey(meta, at(3600));
+    const failing = (error: Error) => {
+      const backend = new MemoryBackend({ [key]: '{}' });
+      backend.get = () => Promise.reject(error);
+      return backend;
+    };
+    const damaged = failing(new DamagedItemError('the file is damaged'));
+    expect(await new SessionStore(damaged, { now: () => NOW }).get(meta, 0)).toBeUndefined();
+    expect(await damaged.keys()).toEqual([]);
+    const locked = failing(new Error('the collection is locked'));
+    await expect(new SessionStore(locked, { now: () => NOW }).get(meta, 0)).rejects.toThrow(
+      'the collection is locked',
+    );
+    expect(await locked.keys()).toEqual([key]);
   });
 
   it('removes one profile or all sessions, never credentials or SSO tokens', async () => {
