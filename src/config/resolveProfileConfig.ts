@@ -119,9 +119,11 @@ function resolveChain(
     usedEnv.push(key);
     return value;
   };
+  // A TTL of 0 means the default, as in the Go aws-vault (and as
+  // `--duration 0` and `duration_seconds = 0` do); only AWS_MIN_TTL keeps it.
   const envDuration = (key: string): number | undefined => {
     const value = fromEnv(key);
-    return value === undefined ? undefined : parseDuration(value, key);
+    return value === undefined ? undefined : parseDuration(value, key) || undefined;
   };
 
   const config: ProfileConfig = {
@@ -209,7 +211,8 @@ function resolveChain(
     (overrides.duration || undefined) ??
     envDuration('AWS_FEDERATION_TOKEN_TTL') ??
     DEFAULT_SESSION_DURATION;
-  config.minTtl = envDuration('AWS_MIN_TTL') ?? DEFAULT_MIN_TTL;
+  const minTtl = fromEnv('AWS_MIN_TTL');
+  config.minTtl = minTtl === undefined ? DEFAULT_MIN_TTL : parseDuration(minTtl, 'AWS_MIN_TTL');
 
   resolveSso(file, config, get, at);
   resolveEndpointsConfig(file, config, get, at);

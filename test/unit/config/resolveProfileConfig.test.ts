@@ -416,6 +416,25 @@ duration_seconds = 1200
     expect(source?.sourceIdentity).toBeUndefined();
   });
 
+  it('takes a TTL of 0 as the default, as the Go aws-vault does; AWS_MIN_TTL=0 as 0', () => {
+    const env = {
+      AWS_ASSUME_ROLE_TTL: '0',
+      AWS_SESSION_TOKEN_TTL: '0s',
+      AWS_CHAINED_SESSION_TOKEN_TTL: '0h',
+      AWS_FEDERATION_TOKEN_TTL: '0m',
+      AWS_MIN_TTL: '0s',
+    };
+    const plain = resolve(TEXT, 'role', {}).profile;
+    const { profile } = resolve(TEXT, 'role', { env });
+    expect(profile).toMatchObject({
+      assumeRoleDuration: plain.assumeRoleDuration,
+      sessionTokenDuration: 3600,
+      chainedSessionTokenDuration: 8 * 3600,
+      federationTokenDuration: 3600,
+      minTtl: 0,
+    });
+  });
+
   it('prefers AWS_REGION to AWS_DEFAULT_REGION, and uses the latter alone', () => {
     const both = { AWS_REGION: 'a', AWS_DEFAULT_REGION: 'b' };
     expect(resolve(TEXT, 'role', { env: both }).profile.region).toBe('a');
