@@ -25,6 +25,8 @@ export interface AddDeps {
    */
   sourceProfileOf(profile: string): { name: string; from: string } | undefined;
   hasProfile(profile: string): boolean;
+  /** Throws when `[profile P]` cannot be written to the config file (a name with `]`, say). */
+  checkAddable(profile: string): void;
   /** Appends `[profile P]` to the config file; returns the file's path. */
   addProfile(profile: string): Promise<string>;
   /** Called once the profile is known to take keys, before asking for them: opens the vault (which may ask for its passphrase). */
@@ -33,8 +35,6 @@ export interface AddDeps {
   /** Deletes the profile's cached sessions; returns how many. */
   removeSessions(profile: string): Promise<number>;
   stdout: Writable;
-  /** A note for the user (stderr), not an error. */
-  warn: (line: string) => void;
   debug: (line: string) => void;
 }
 
@@ -47,21 +47,32 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
   const name = input.profileName;
   // A profile that names itself as its source holds its own keys. A
   // source_profile in [default] does not stop `add` (the Go aws-vault only
-  // looks at the profile's own section), but it is worth knowing about.
+  // looks at the profile's own section): a profile's stored keys come
+  // before any source_profile, so exec uses the keys added here.
   const source = deps.sourceProfileOf(name);
-  if (source !== undefined && source.name !== name) {
-    if (source.from === 'default' && name !== 'default') {
-      deps.warn(
-        `profile ${goQuote(name)} takes source_profile ${goQuote(source.name)} from [default], ` +
-          `so exec uses the keys of ${goQuote(source.name)}; ` +
-          `to use the keys added here, set "source_profile = ${name}" in [profile ${name}]`,
-      );
-    } else {
-      const via =
-        source.from === name ? '' : ` (through include_profile, from [profile ${source.from}])`;
+  if (
+    source !== undefined &&
+    source.name !== name &&
+    !(source.from === 'default' && name !== 'default')
+  ) {
+    const via =
+      source.from === name ? '' : ` (through include_profile, from [profile ${source.from}])`;
+    throw new UserError(
+      `Your profile has a source_profile of ${source.name}${via}, adding credentials to ${name} won't have any effect; ` +
+        `add them to "${source.name}" instead: aws-vault add ${source.name}`,
+    );
+  }
+  // Before anything is stored: a name the config cannot hold fails here,
+  // not after the keys are in the vault.
+  const addConfig = input.addConfig && !deps.hasProfile(name);
+  if (addConfig) {
+    try {
+      deps.checkAddable(name);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
       throw new UserError(
-        `Your profile has a source_profile of ${source.name}${via}, adding credentials to ${name} won't have any effect; ` +
-          `add them to "${source.name}" instead: aws-vault add ${source.name}`,
+        `${error.message}; nothing was stored (--no-add-config stores the keys without adding the profile)`,
+        { cause: error },
       );
     }
   }
@@ -88,7 +99,7 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
   const removed = await deps.removeSessions(name);
   if (removed > 0) deps.stdout.write(`Deleted ${removed} existing sessions.\n`);
 
-  if (input.addConfig && !deps.hasProfile(name)) {
+  if (addConfig) {
     const path = await deps.addProfile(name);
     deps.debug(`profile ${name}: added [profile ${name}] to ${path}`);
   }
@@ -140,6 +151,7 @@ Examples:
           sourceProfileOf: (name) => sourceProfileSetting(config, name),
           openVault: vault,
           hasProfile: (name) => config.hasProfile(name),
+          checkAddable: (name) => config.checkAddable(name),
           addProfile: async (name) => {
             config.addProfile(name);
             return config.path;
@@ -148,7 +160,6 @@ Examples:
             (await vault()).credentials.set(name, { accessKeyId, secretAccessKey }),
           removeSessions: async (name) => (await vault()).sessions.removeForProfile(name),
           stdout: ctx.io.stdout,
-          warn: (line) => ctx.io.stderr.write(`aws-vault: note: add: ${line}\n`),
           debug: ctx.debug,
         });
       });

@@ -128,6 +128,11 @@ export class ConfigFile {
    * folder is created 0700 when missing. A symlinked config is written
    * through to its target, so dotfile managers keep their link.
    */
+  /** Throws the error {@link addProfile} would for `name`, without writing. */
+  checkAddable(name: string): void {
+    checkAddable(name, {}, this.path);
+  }
+
   addProfile(name: string, values: Record<string, string> = {}): boolean {
     checkAddable(name, values, this.path);
     // Re-read: another process may have changed the file since it was loaded.
@@ -180,9 +185,10 @@ function copy(values: SectionValues | undefined): SectionValues | undefined {
 
 function checkAddable(name: string, values: Record<string, string>, file: string): void {
   if (name.trim() === '' || name !== name.trim() || /[[\]\r\n]/.test(name)) {
-    throw new ConfigError(`cannot add profile ${JSON.stringify(name)}: not a valid profile name`, {
-      file,
-    });
+    throw new ConfigError(
+      `cannot add profile ${JSON.stringify(name)}: not a valid profile name in a config file (no [, ], line breaks, or spaces at either end)`,
+      { file },
+    );
   }
   for (const [key, value] of Object.entries(values)) {
     if (!/^[a-z0-9_]+$/.test(key) || /[\r\n]/.test(value)) {

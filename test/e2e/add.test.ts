@@ -150,17 +150,19 @@ describe('add errors', () => {
       });
     }
     const plain = await runCli(['add', '--env', 'plain'], { env });
-    expect(plain.exitCode).toBe(0);
-    expect(plain.stdout).toBe('Added credentials to profile "plain" in vault\n');
-    expect(plain.stderr).toBe(
-      'aws-vault: note: add: profile "plain" takes source_profile "base" from [default], ' +
-        'so exec uses the keys of "base"; to use the keys added here, ' +
-        'set "source_profile = plain" in [profile plain]\n',
-    );
+    expect(plain).toMatchObject({
+      exitCode: 0,
+      stderr: '',
+      stdout: 'Added credentials to profile "plain" in vault\n',
+    });
+    // Its own keys come before the source_profile it inherits from [default].
+    const used = await runCli(['--debug', 'export', '--no-session', 'plain'], { env: home.env() });
+    expect(used.exitCode, used.stderr).toBe(0);
+    expect(used.stderr).toContain('profile plain: using stored credentials');
+    expect(used.stdout).toContain(`AWS_ACCESS_KEY_ID=${keys.accessKeyId}`);
     // A profile absent from the config is added, and then inherits [default] too.
     const fresh = await runCli(['add', '--env', 'fresh'], { env });
-    expect(fresh.exitCode).toBe(0);
-    expect(fresh.stderr).toContain('takes source_profile "base" from [default]');
+    expect(fresh).toMatchObject({ exitCode: 0, stderr: '' });
     const list = await runCli(['list', '--credentials'], { env: home.env() });
     expect(list.stdout.split('\n').filter(Boolean).sort()).toEqual([
       'base',
@@ -192,6 +194,30 @@ describe('add: profile names with spaces', () => {
     expect(list.stdout).toBe('team ops\nteam dev\n');
     const creds = await runCli(['list', '--credentials'], { env: home.env() });
     expect(creds.stdout.split('\n').filter(Boolean).sort()).toEqual(['team dev', 'team ops']);
+  });
+
+  it('refuses a name no config section can hold before storing anything', async () => {
+    const home = makeTempHome({ config: '[profile ok]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const env = home.env({
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    });
+    for (const name of ['a]b', ' lead']) {
+      const r = await runCli(['add', '--env', name], { env });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        `aws-vault: error: add: ${home.configFile}: cannot add profile ${JSON.stringify(name)}: ` +
+          'not a valid profile name in a config file (no [, ], line breaks, or spaces at either end); ' +
+          'nothing was stored (--no-add-config stores the keys without adding the profile)\n',
+      );
+    }
+    expect(existsSync(home.fileDir)).toBe(false);
+    expect(readFileSync(home.configFile, 'utf8')).toBe('[profile ok]\n');
+    const without = await runCli(['add', '--env', '--no-add-config', 'a]b'], { env });
+    expect(without).toMatchObject({ exitCode: 0, stderr: '' });
   });
 });
 

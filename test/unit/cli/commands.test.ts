@@ -4,6 +4,7 @@ import { addCommand, type AddDeps } from '../../../src/cli/add.ts';
 import { clearCommand } from '../../../src/cli/clear.ts';
 import { removeCommand, type RemoveDeps } from '../../../src/cli/remove.ts';
 import { scriptedPrompter } from '../../../src/prompt/interactive.ts';
+import { UserError } from '../../../src/errors.ts';
 
 function sink() {
   let text = '';
@@ -20,12 +21,12 @@ function addDeps(overrides: Partial<AddDeps> = {}) {
   const out = sink();
   const stored = new Map<string, [string, string]>();
   const added: string[] = [];
-  const warnings: string[] = [];
   const deps: AddDeps = {
     env: {},
     prompter: scriptedPrompter([]),
     sourceProfileOf: () => undefined,
     hasProfile: () => false,
+    checkAddable: () => {},
     addProfile: async (p) => {
       added.push(p);
       return '/x/config';
@@ -33,11 +34,10 @@ function addDeps(overrides: Partial<AddDeps> = {}) {
     storeCredentials: async (p, a, s) => void stored.set(p, [a, s]),
     removeSessions: async () => 2,
     stdout: out.stream,
-    warn: (line) => void warnings.push(line),
     debug: () => {},
     ...overrides,
   };
-  return { deps, out, stored, added, warnings };
+  return { deps, out, stored, added };
 }
 
 describe('add', () => {
@@ -82,7 +82,6 @@ describe('add', () => {
     });
     await addCommand({ profileName: 'p', fromEnv: true, addConfig: true }, self.deps);
     expect(self.stored.has('p')).toBe(true);
-    expect(self.warnings).toEqual([]);
   });
 
   it('refuses a source_profile inherited through include_profile, naming where it comes from', async () => {
@@ -102,7 +101,7 @@ describe('add', () => {
     expect(opened).toEqual([]);
   });
 
-  it('a source_profile in [default] does not stop add, but says what exec will use', async () => {
+  it('a source_profile in [default] does not stop add (stored keys come first)', async () => {
     const opened: string[] = [];
     const d = addDeps({
       sourceProfileOf: () => ({ name: 'base', from: 'default' }),
@@ -112,15 +111,32 @@ describe('add', () => {
     await addCommand({ profileName: 'p', fromEnv: true, addConfig: true }, d.deps);
     expect(d.stored.get('p')).toEqual(['A', 'S']);
     expect(opened).toEqual(['vault']);
-    expect(d.warnings).toEqual([
-      'profile "p" takes source_profile "base" from [default], so exec uses the keys of "base"; ' +
-        'to use the keys added here, set "source_profile = p" in [profile p]',
-    ]);
     // [default] itself naming another source is its own setting: refused.
     const def = addDeps({ sourceProfileOf: () => ({ name: 'base', from: 'default' }) });
     await expect(
       addCommand({ profileName: 'default', fromEnv: true, addConfig: true }, def.deps),
     ).rejects.toThrow('source_profile of base,');
+  });
+
+  it('refuses a name the config cannot hold before opening the vault or storing anything', async () => {
+    const opened: string[] = [];
+    const d = addDeps({
+      checkAddable: (name) => {
+        throw new UserError(`cannot add profile "${name}": not a valid profile name`);
+      },
+      openVault: async () => void opened.push('vault'),
+      env: { AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'S' },
+    });
+    await expect(
+      addCommand({ profileName: 'a]b', fromEnv: true, addConfig: true }, d.deps),
+    ).rejects.toThrow(
+      'cannot add profile "a]b": not a valid profile name; nothing was stored (--no-add-config stores the keys without adding the profile)',
+    );
+    expect(d.stored.size).toBe(0);
+    expect(opened).toEqual([]);
+    // Without adding the profile, there is nothing to refuse.
+    await addCommand({ profileName: 'a]b', fromEnv: true, addConfig: false }, d.deps);
+    expect(d.stored.has('a]b')).toBe(true);
   });
 });
 
