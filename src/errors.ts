@@ -40,3 +40,8 @@ export function needFullCli(why: string): never {
 export function fullCliWasNeeded(): boolean {
   return fullCliWanted;
 }
+
+/** `word` quoted for a POSIX shell when it needs it, for commands shown in messages. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

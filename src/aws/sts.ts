@@ -16,7 +16,7 @@ import {
 import type { ProfileConfig } from '../config/types.ts';
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
-import { UserError } from '../errors.ts';
+import { shellWord, UserError } from '../errors.ts';
 import { clientConfigFor, endpointUrlOf, unreachableError } from './clientConfig.ts';
 
 /** Who signs an STS call, for error messages (never the key itself). */
@@ -264,7 +264,7 @@ export function stsError(error: unknown, e: ErrorContext): UserError {
   ) {
     if (signer.kind === 'stored-keys') {
       return new UserError(
-        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${signer.profileName}\``,
+        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${shellWord(signer.profileName)}\``,
         { cause: error },
       );
     }

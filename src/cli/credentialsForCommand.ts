@@ -3,10 +3,10 @@ import type { ConfigFile } from '../config/loadConfigFile.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
-import { needFullCli, UserError } from '../errors.ts';
+import { needFullCli, shellWord, UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 import { engineDeps, lockDir, openVault } from './deps.ts';
-import { loadConfigFile } from '../config/loadConfigFile.ts';
+import { loadConfigFile, quoteName } from '../config/loadConfigFile.ts';
 import { resolveProfileConfig } from '../config/resolveProfileConfig.ts';
 import { assumeRoleFrom, getCredentialsProvider } from '../credentials/index.ts';
 
@@ -216,14 +216,10 @@ export function unknownProfileError(
   const next =
     close !== undefined
       ? `did you mean ${JSON.stringify(close)}?`
-      : `to use it, store its access key with \`aws-vault add ${shellWord(name)}\` or add a [profile ${name}] section to ${configFile} (see: aws-vault list --profiles)`;
+      : `to use it, store its access key with \`aws-vault add ${shellWord(name)}\` or add a [profile ${quoteName(name)}] section to ${configFile} (see: aws-vault list --profiles)`;
   return new UserError(
     `profile ${quoted} not found in ${configFile} and no credentials stored for it; ${next}`,
   );
-}
-
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** What {@link assertKnownProfile} reads. */

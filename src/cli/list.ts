@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
+import { shellWord } from '../errors.ts';
 import { DamagedItemError } from '../keyring/backend.ts';
 import type { Context } from './context.ts';
 import { loadConfig, openVault, ssoStartUrlOf } from './deps.ts';
@@ -141,7 +142,7 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
     if (days !== undefined && days >= KEY_ROTATION_DAYS) {
       deps.stderr.write(
         `aws-vault: note: the access key stored for "${name}" is ${days} days old; ` +
-          `rotate it with: aws-vault rotate ${shellQuote(name)}\n`,
+          `rotate it with: aws-vault rotate ${shellWord(name)}\n`,
       );
     }
   }
@@ -225,10 +226,6 @@ export function tabwrite(rows: string[][], minWidth = 25, padding = 2): string {
     .map((row) => row.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - len(cell))).join(''))
     .map((line) => `${line}\n`)
     .join('');
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export const registerList: RegisterCommand = (program, host) => {

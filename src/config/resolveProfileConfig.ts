@@ -1,4 +1,5 @@
-import type { ConfigFile, SectionValues } from './configFile.ts';
+import { shellWord } from '../errors.ts';
+import { quoteName, type ConfigFile, type SectionValues } from './configFile.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError, type ConfigErrorLocation } from './errors.ts';
 import type { ProfileConfig, ProfileOverrides } from './types.ts';
@@ -42,7 +43,7 @@ export function resolveProfileConfig(
 ): ProfileConfig {
   if (options.strict && !file.hasProfile(name)) {
     throw new ConfigError(
-      `not found in ${file.path} (add a [${sectionHeader(name)}] section, or store keys with "aws-vault add ${name}")`,
+      `not found in ${file.path} (add a [${sectionHeader(name)}] section, or store keys with "aws-vault add ${shellWord(name)}")`,
       { profile: name },
     );
   }
@@ -395,5 +396,5 @@ function sectionLabel(file: ConfigFile, name: string): string {
 }
 
 function sectionHeader(name: string): string {
-  return name === 'default' ? 'default' : `profile ${name}`;
+  return name === 'default' ? 'default' : `profile ${quoteName(name)}`;
 }

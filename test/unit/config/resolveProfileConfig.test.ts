@@ -501,6 +501,15 @@ describe('resolveProfileConfig: profiles that exist only in the vault', () => {
     );
   });
 
+  it('writes the section and the command of a name with spaces as they must be typed', () => {
+    const { error, path } = errorOf('[profile other]\n', "team's dev", { strict: true });
+    expect(error.message).toBe(
+      `profile team's dev: not found in ${path} (add a [profile "team's dev"] section, or store keys with "aws-vault add 'team'\\''s dev'")`,
+    );
+    const source = errorOf('[profile r]\nsource_profile = team ops\n', 'r').error;
+    expect(source.message).toContain('(no [profile "team ops"] section)');
+  });
+
   it('with strict, a profile that exists resolves', () => {
     expect(resolve('[profile p]\n', 'p', { strict: true }).profile.name).toBe('p');
   });
