@@ -17,8 +17,11 @@ export type AwsService = 'sts' | 'iam' | 'sso' | 'sso-oidc';
 export const MAX_ATTEMPTS = 5;
 /** How long to wait for a TCP connection before calling the endpoint unreachable. */
 export const CONNECTION_TIMEOUT_MS = 3_000;
-/** How long a request may take once connected. */
-export const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * How long a request may take once connected: an endpoint that takes the
+ * connection and never answers is an error after this, not a hang.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
 
 /** STS regions that `sts_regional_endpoints = legacy` sends to the global endpoint. */
 const LEGACY_GLOBAL_STS_REGIONS = new Set([
@@ -64,7 +67,12 @@ export interface SdkClientConfig {
   }>;
   maxAttempts: number;
   retryStrategy: RetryStrategyV2;
-  requestHandler: { connectionTimeout: number; requestTimeout: number };
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    /** Without it the SDK only logs a warning when the request timeout passes, and waits on. */
+    throwOnRequestTimeout: true;
+  };
 }
 
 /** The region used when neither the profile nor the environment names one. */
@@ -85,6 +93,7 @@ export function clientConfigFor(input: ClientConfigInput): SdkClientConfig {
     requestHandler: {
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
     },
   };
   if (endpoint !== undefined) config.endpoint = endpoint;
@@ -132,14 +141,18 @@ export const UNREACHABLE_CODES: Readonly<Record<string, string>> = {
   ENETUNREACH: 'network unreachable',
   ECONNRESET: 'connection reset',
   ETIMEDOUT: 'connection timed out',
+  ERESPONSETIMEOUT: `connected, but no answer within ${REQUEST_TIMEOUT_MS / 1000}s`,
 };
 
 function networkCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; depth++) {
     if (typeof e !== 'object' || e === null) return undefined;
     const record = e as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+    if (record.name === 'TimeoutError') {
+      // The SDK's request timeout (connected, no answer) or its connection timeout.
+      return /requestTimeout/.test(String((e as Error).message)) ? 'ERESPONSETIMEOUT' : 'ETIMEDOUT';
+    }
     if (typeof record.code === 'string' && record.code in UNREACHABLE_CODES) return record.code;
-    if (record.name === 'TimeoutError') return 'ETIMEDOUT';
     if (Array.isArray(record.errors) && record.errors.length > 0) {
       e = record.errors[0];
       continue;

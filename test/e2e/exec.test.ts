@@ -314,6 +314,33 @@ describe('exec', () => {
     }
   });
 
+  it('fails with a clear error, not a hang, when the endpoint connects but never answers', async () => {
+    const fresh = await startExecWorld('[profile silent]\n');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const { port } = silent.address() as import('node:net').AddressInfo;
+    try {
+      await fresh.addUser('silent');
+      const started = Date.now();
+      const result = await fresh.run(['exec', 'silent', '--', 'true'], {
+        env: fresh.env({ AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` }),
+      });
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThan(9_000);
+      expect(took).toBeLessThan(20_000);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toBe(
+        `aws-vault: error: exec: profile silent: cannot reach STS at http://127.0.0.1:${port}: connected, but no answer within 10s; check your network, proxy and endpoint settings (AWS_ENDPOINT_URL*, endpoint_url)\n`,
+      );
+      expect(sockets).toHaveLength(1); // not retried: one more wait would help no one
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      await fresh.close();
+    }
+  }, 30_000);
+
   it.skipIf(!hasSecretService())('works with the real Secret Service backend', async () => {
     const ss = await startExecWorld('[profile ss]\nregion = eu-central-1\n', {
       backend: 'secret-service',
