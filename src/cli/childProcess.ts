@@ -42,23 +42,129 @@ export function resolveCommand(command: string, path: string | undefined, cwd: s
 }
 
 /**
- * True when the kernel can execve `file` itself (an ELF binary or a `#!`
- * script). A shebang-less script only runs through a shell's fallback, and a
- * failed `process.execve` aborts Node, so such files are spawned instead.
+ * Why the kernel might not run `file` itself; undefined when it will: an ELF
+ * binary for this machine whose program interpreter exists, or a `#!` script
+ * whose interpreter exists and runs (up to the kernel's 4 levels). Anything
+ * else is spawned instead of exec'd, because a failed `process.execve` aborts
+ * Node (a stack trace and exit 134), where a failed spawn is an error with a
+ * message: a shebang-less script (it only runs through a shell's fallback), a
+ * `#!/bin/sh\r` line from Windows, an interpreter that is not installed, a
+ * binary for another machine or C library.
  */
-export function isDirectlyExecutable(file: string): boolean {
-  const head = Buffer.alloc(4);
+export function whyNotDirectlyExecutable(file: string, depth = 0): string | undefined {
+  const head = readHead(file);
+  if (head === undefined) return 'it cannot be read';
+  if (head.length >= 2 && head[0] === 0x23 && head[1] === 0x21) {
+    if (depth >= 4) return 'its #! interpreters go more than 4 deep';
+    const end = head.indexOf(0x0a);
+    // The kernel reads at most 256 bytes of the line.
+    if (end < 0 && head.length >= 256) return 'its #! line is too long';
+    const line = head.subarray(2, end < 0 ? head.length : Math.min(end, 256)).toString('latin1');
+    const interpreter = /^[ \t]*([^ \t]*)/.exec(line)?.[1] ?? '';
+    if (interpreter === '') return 'its #! line names no interpreter';
+    if (interpreter.includes('\r'))
+      return 'its #! line ends in a carriage return (Windows line ends)';
+    const path = resolve(interpreter);
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined || !stats.isFile())
+      return `its interpreter ${interpreter} does not exist`;
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      return `its interpreter ${interpreter} is not executable`;
+    }
+    // Elsewhere the interpreter's own format is the system's (Mach-O on macOS).
+    if (process.platform !== 'linux') return undefined;
+    const why = whyNotDirectlyExecutable(path, depth + 1);
+    return why === undefined ? undefined : `its interpreter ${interpreter}: ${why}`;
+  }
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return whyNotRunnableElf(file, head);
+  return 'it is neither an ELF binary nor a #! script';
+}
+
+/** The first 4 KB of `file` (the #! line, or the ELF and program headers), or undefined. */
+function readHead(file: string): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const n = readSync(fd, head, 0, 4, 0);
-    if (n >= 2 && head[0] === 0x23 && head[1] === 0x21) return true; // "#!"
-    return n === 4 && head.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])); // ELF
+    const head = Buffer.alloc(4096);
+    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
   } catch {
-    return false;
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** ELF class (1: 32-bit, 2: 64-bit) and machine of each architecture Node runs on. */
+const ELF_MACHINES: Partial<Record<string, [number, number]>> = {
+  x64: [2, 62],
+  arm64: [2, 183],
+  riscv64: [2, 243],
+  ppc64: [2, 21],
+  s390x: [2, 22],
+  loong64: [2, 258],
+  ia32: [1, 3],
+  arm: [1, 40],
+};
+
+function whyNotRunnableElf(file: string, head: Buffer): string | undefined {
+  const expected = ELF_MACHINES[process.arch];
+  if (expected === undefined || head.length < 52) return 'it is an ELF file aws-vault cannot check';
+  const wide = head[4] === 2;
+  const little = head[5] === 1;
+  const u16 = (at: number) => (little ? head.readUInt16LE(at) : head.readUInt16BE(at));
+  const u32 = (at: number) => (little ? head.readUInt32LE(at) : head.readUInt32BE(at));
+  const word = (at: number) =>
+    wide ? Number(little ? head.readBigUInt64LE(at) : head.readBigUInt64BE(at)) : u32(at);
+  if (head[4] !== expected[0] || u16(18) !== expected[1]) {
+    return `it is a binary for another kind of machine than this ${process.arch}`;
+  }
+  const type = u16(16);
+  if (type !== 2 && type !== 3) return 'it is an ELF file but not a program';
+  // The program interpreter (the dynamic loader: /lib64/ld-linux-x86-64.so.2,
+  // or musl's on Alpine builds) must exist, or execve fails with ENOENT.
+  const phoff = word(wide ? 32 : 28);
+  const phentsize = u16(wide ? 54 : 42);
+  const phnum = u16(wide ? 56 : 44);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + phentsize > head.length) return 'its program headers are past its first 4 KB';
+    if (u32(at) !== 3) continue; // PT_INTERP
+    const offset = word(at + (wide ? 8 : 4));
+    const size = word(at + (wide ? 32 : 16));
+    if (offset + size > head.length || size < 2) return 'its program interpreter cannot be read';
+    const loader = head.subarray(offset, offset + size - 1).toString('latin1');
+    const stats = statSync(loader, { throwIfNoEntry: false });
+    if (stats === undefined || !stats.isFile())
+      return `its program interpreter ${loader} does not exist`;
+  }
+  return undefined;
+}
+
+/**
+ * The message for a command the system would not start (spawn's error), in
+ * the words shells use, with their exit codes (127: not found, 126: cannot run).
+ */
+export function spawnFailure(name: string, file: string, error: NodeJS.ErrnoException): UserError {
+  const why = whyNotDirectlyExecutable(file);
+  const detail = why === undefined ? '' : `: ${why}`;
+  if (error.code === 'ENOENT') {
+    return new UserError(`${name}: cannot execute: required file not found${detail}`, {
+      cause: error,
+      exitCode: 127,
+    });
+  }
+  if (error.code === 'EACCES') {
+    return new UserError(`${name}: permission denied${detail}`, { cause: error, exitCode: 126 });
+  }
+  if (error.code === 'ENOEXEC') {
+    return new UserError(`${name}: cannot execute: exec format error${detail}`, {
+      cause: error,
+      exitCode: 126,
+    });
+  }
+  return new UserError(`${name}: ${error.message}`, { cause: error, exitCode: 126 });
 }
 
 /**
@@ -118,7 +224,7 @@ export async function runChild(
     };
     child.once('error', (error) => {
       cleanup();
-      reject(new UserError(`${argv0 ?? file}: ${error.message}`, { cause: error, exitCode: 127 }));
+      reject(spawnFailure(argv0 ?? file, file, error));
     });
     child.once('exit', (code, signal) => {
       cleanup();

@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
-import { isDirectlyExecutable, replaceProcess, resolveCommand, runChild } from './childProcess.ts';
+import {
+  replaceProcess,
+  resolveCommand,
+  runChild,
+  whyNotDirectlyExecutable,
+} from './childProcess.ts';
 import type { Context } from './context.ts';
 import {
   addCredentialFlags,
@@ -168,12 +173,13 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
       `${credentials.expiration ? ', AWS_CREDENTIAL_EXPIRATION, AWS_SESSION_EXPIRATION' : ''}`,
   );
   hint(subshellMessage(input, commandName as string));
-  if (process.platform !== 'win32' && isDirectlyExecutable(file)) {
+  const why = process.platform === 'win32' ? 'Windows' : whyNotDirectlyExecutable(file);
+  if (why === undefined) {
     ctx.debug(`exec: replacing aws-vault with ${file}`);
     ctx.beforeReplace?.();
     replaceProcess(file, [commandName as string, ...args], env);
   }
-  ctx.debug(`exec: starting child ${file}`);
+  ctx.debug(`exec: starting child ${file}${why === undefined ? '' : ` (not exec'd: ${why})`}`);
   return runChild(file, [commandName as string, ...args], env, ctx.debug);
 }
 

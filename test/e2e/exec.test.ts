@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +209,51 @@ describe('exec', () => {
       });
       expect(inPath.exitCode).toBe(127);
       expect(inPath.stderr).toBe('aws-vault: error: exec: tmp: command not found\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command the kernel would refuse is a clear error (no Node abort), exec or spawned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aws-vault-exec-'));
+    try {
+      const script = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        chmodSync(join(dir, name), 0o755);
+        return join(dir, name);
+      };
+      const crlf = script('crlf.sh', '#!/bin/sh\r\necho hi\r\n');
+      const noInterpreter = script('bad.sh', '#!/nonexistent/interp\necho hi\n');
+      // A program whose dynamic loader is missing (as an Alpine build on glibc).
+      const binary = readFileSync('/bin/true');
+      const at = binary.indexOf('ld-linux');
+      expect(at).toBeGreaterThan(0);
+      binary.write('ld-nolin', at, 'latin1');
+      const loader = binary.toString(
+        'latin1',
+        binary.lastIndexOf(0, at) + 1,
+        binary.indexOf(0, at),
+      );
+      writeFileSync(join(dir, 'foreign'), binary, { mode: 0o755 });
+      const cases = [
+        [crlf, 'its #! line ends in a carriage return (Windows line ends)'],
+        [noInterpreter, 'its interpreter /nonexistent/interp does not exist'],
+        [join(dir, 'foreign'), `its program interpreter ${loader} does not exist`],
+      ];
+      for (const server of [[], ['--ecs-server']]) {
+        for (const [command, why] of cases) {
+          const r = await w.run(['exec', ...server, 'plain', '--', command as string]);
+          expect(r.stderr).toBe(
+            `aws-vault: error: exec: ${command}: cannot execute: required file not found: ${why}\n`,
+          );
+          expect(r.exitCode).toBe(127);
+        }
+      }
+      // A script whose interpreter is itself a script runs (the kernel allows it).
+      const inner = script('inner', '#!/bin/sh\nexec /bin/sh "$@"\n');
+      const outer = script('outer.sh', `#!${inner}\necho "pid $$"\n`);
+      const ok = await w.run(['exec', 'plain', '--', outer]);
+      expect(ok).toMatchObject({ exitCode: 0, stderr: '' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
