@@ -295,7 +295,10 @@ export async function credentialsForCommand(
   ctx: Context,
   name: string,
   flags: CredentialFlags,
-  options: { server?: boolean } = {},
+  options: {
+    /** A credential server's: true once its command runs and owns the terminal. */
+    terminalTaken?: () => boolean;
+  } = {},
 ): Promise<CommandCredentials> {
   const file = loadConfigFile(ctx.env, ctx.homedir);
   const profile = resolveProfileConfig(file, name, {
@@ -326,8 +329,8 @@ export async function credentialsForCommand(
         debug: ctx.debug,
         mfaToken: profile.mfaToken,
         mfaProcess: profile.mfaProcess,
-        // A credential server's child owns the terminal.
-        avoidTerminal: options.server === true,
+        // A credential server's child owns the terminal once it runs.
+        ...(options.terminalTaken !== undefined ? { avoidTerminal: options.terminalTaken } : {}),
       }),
     );
     return (await prompt)(request);

@@ -116,12 +116,13 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
 
   // Resolved before any credentials are fetched: a typo costs no MFA code.
   const file = input.json ? '' : resolveCommand(commandName as string, ctx.env.PATH, ctx.cwd);
+  let childRunning = false;
 
   const { profile, provider, assumeRole } = await credentialsForCommand(
     ctx,
     input.profile,
     input.flags,
-    { server: server !== undefined },
+    server !== undefined ? { terminalTaken: () => childRunning } : {},
   );
 
   if (input.json) {
@@ -159,6 +160,7 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
     hint(subshellMessage(input, commandName as string));
     try {
       ctx.debug(`exec: starting child ${file}`);
+      childRunning = true;
       return await runChild(file, [commandName as string, ...args], env, ctx.debug);
     } finally {
       await running.close();

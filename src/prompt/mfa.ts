@@ -26,8 +26,13 @@ export interface MfaPromptOptions {
   mfaToken?: string;
   /** `mfa_process`: a shell command whose trimmed stdout is the code. */
   mfaProcess?: string;
-  /** True for credential servers, whose child owns the terminal: `terminal` is refused. */
-  avoidTerminal?: boolean;
+  /**
+   * Credential servers: true once the command runs, which then owns the
+   * terminal; `terminal` is refused from then on (a dialog, ykman or
+   * mfa_process can still answer). Asked at each request: the first code,
+   * fetched before the command starts, may still come from the terminal.
+   */
+  avoidTerminal?: boolean | (() => boolean);
   /**
    * What to suggest when a code is needed and there is no terminal; the
    * default names `--mfa-token`, which not every command has.
@@ -62,7 +67,7 @@ export function mfaPromptFor(options: MfaPromptOptions): MfaPrompt {
       }
       return result.stdout.trim();
     }
-    const driver = chooseDriver(options);
+    const driver = chooseDriver(options, request.profileName);
     options.debug(
       `profile ${request.profileName}: asking for the MFA code with the ${driver} prompt`,
     );
@@ -98,8 +103,10 @@ const DRIVERS: Record<(typeof MFA_PROMPT_DRIVERS)[number], Driver> = {
     runDriver('kdialog', ['--inputbox', mfaPromptMessage(serial), '--title', 'aws-vault'], options),
 };
 
-function chooseDriver(options: MfaPromptOptions): keyof typeof DRIVERS {
+function chooseDriver(options: MfaPromptOptions, profileName: string): keyof typeof DRIVERS {
   const name = options.driver;
+  const avoidTerminal =
+    typeof options.avoidTerminal === 'function' ? options.avoidTerminal() : options.avoidTerminal;
   if (name === 'pass') {
     throw new UserError(
       '--prompt=pass (AWS_VAULT_PROMPT=pass) was removed from aws-vault: a TOTP kept beside the password is not a second factor. To keep using pass, add `mfa_process = pass otp <your mfa_serial>` to the profile in ~/.aws/config',
@@ -111,16 +118,23 @@ function chooseDriver(options: MfaPromptOptions): keyof typeof DRIVERS {
         `unknown prompt driver "${name}"; use one of: ${MFA_PROMPT_DRIVERS.join(', ')}`,
       );
     }
-    if (name === 'terminal' && options.avoidTerminal) {
+    if (name === 'terminal' && avoidTerminal) {
       throw new UserError(
         'the terminal MFA prompt cannot be used with a credential server (the command run owns the terminal); use --prompt=ykman, zenity, kdialog or osascript, or set mfa_process in the profile',
       );
     }
     return name as keyof typeof DRIVERS;
   }
-  if (!options.avoidTerminal && hasControllingTerminal()) return 'terminal';
+  if (!avoidTerminal && hasControllingTerminal()) return 'terminal';
   for (const candidate of ['kdialog', 'osascript', 'ykman', 'zenity'] as const) {
     if (onPath(candidate, options.env)) return candidate;
+  }
+  if (avoidTerminal) {
+    // Reading the terminal now would take the command's keystrokes, and
+    // a pending read would keep aws-vault alive after the command ends.
+    throw new UserError(
+      `profile ${profileName}: a new MFA code is needed, but the command aws-vault runs owns the terminal, so the credential server cannot ask on it; set mfa_process in the profile, install a dialog (zenity, kdialog) or ykman and use --prompt, or run exec without a server`,
+    );
   }
   return 'terminal';
 }

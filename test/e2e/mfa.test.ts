@@ -156,4 +156,44 @@ describe('exec with MFA', () => {
       term.kill();
     }
   });
+
+  it('with a server: asks on the terminal before the command starts, never once it runs', async () => {
+    const user = await mfaProfile('ttyserver');
+    const out = join(w.home.home, 'ttyserver-out');
+    const fetchCreds =
+      `curl -s -m 20 -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > ${out}.$1; ` +
+      'echo "curl=$?"';
+    const term = startTmux(
+      w.home.home,
+      w.env(),
+      // --lazy: the first code is needed only once the command runs.
+      `'${process.execPath}' '${BIN}' exec --lazy --ecs-server ttyserver -- sh -c '${fetchCreds}' sh lazy\n` +
+        'echo "lazy=$?"\n' +
+        `'${process.execPath}' '${BIN}' exec --ecs-server ttyserver -- sh -c '${fetchCreds}' sh eager\n` +
+        'echo "eager=$?"\nsleep 30',
+    );
+    try {
+      const lazy = await waitFor(() => {
+        const text = term.screen();
+        return text.includes('lazy=') && text;
+      });
+      expect(lazy).not.toMatch(/Enter MFA code/);
+      expect(lazy).toContain('lazy=0');
+      expect(readFileSync(`${out}.lazy`, 'utf8')).toMatch(
+        /profile ttyserver: a new MFA code is needed, but the command aws-vault runs owns the terminal, so the credential server cannot ask on it; set mfa_process/,
+      );
+      // Before the command starts, the terminal is still aws-vault's.
+      await waitFor(() => /Enter MFA code/.test(term.screen()));
+      term.sendKeys(totpNow(user.totpSecret as string), 'Enter');
+      const eager = await waitFor(() => {
+        const text = term.screen();
+        return text.includes('eager=') && text;
+      });
+      expect(eager).toContain('eager=0');
+      const doc = JSON.parse(readFileSync(`${out}.eager`, 'utf8')) as { AccessKeyId: string };
+      expect(w.fake.describeCredentials(doc.AccessKeyId)?.mfaAuthenticated).toBe(true);
+    } finally {
+      term.kill();
+    }
+  });
 });

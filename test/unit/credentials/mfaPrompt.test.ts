@@ -112,6 +112,17 @@ describe('mfaPromptFor', () => {
       /cannot be used with a credential server/,
     );
   });
+
+  it('with a server, picks a dialog once the command owns the terminal, or says what to set', async () => {
+    let taken = false;
+    const noDialogs = options({ env: { PATH: dir }, avoidTerminal: () => taken });
+    taken = true;
+    await expect(ask(noDialogs)).rejects.toThrow(
+      /^profile p: a new MFA code is needed, but the command aws-vault runs owns the terminal/,
+    );
+    fakeProgram('zenity', '123456');
+    expect(await ask(options({ env: { PATH: dir }, avoidTerminal: () => taken }))).toBe('123456');
+  });
 });
 
 describe('terminal driver', () => {
