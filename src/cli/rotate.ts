@@ -474,6 +474,8 @@ export function awsErrorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { name?: unknown; Code?: unknown };
   if (typeof e.Code === 'string') return e.Code;
+  // Not our own errors' class names (UserError): AWS codes only.
+  if (error instanceof UserError) return undefined;
   if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
   return undefined;
 }

@@ -15,18 +15,17 @@ export type MfaCodeSource = (profile: ProfileConfig, mfaSerial: string) => Promi
 export function mfaCodeSource(deps: EngineDeps): MfaCodeSource {
   let tokenUsed = false;
   return async (profile, mfaSerial) => {
-    let code: string;
     if (profile.mfaToken !== undefined && profile.mfaToken !== '' && !tokenUsed) {
       tokenUsed = true;
       deps.debug(`profile ${profile.name}: using the MFA code from --mfa-token`);
-      code = profile.mfaToken;
-    } else if (profile.mfaProcess !== undefined && profile.mfaProcess !== '') {
-      deps.debug(`profile ${profile.name}: running mfa_process for ${mfaSerial}`);
-      code = await runMfaProcess(profile, deps.env);
-    } else {
-      deps.debug(`profile ${profile.name}: asking for the MFA code of ${mfaSerial}`);
-      code = await deps.mfaPrompt({ profileName: profile.name, mfaSerial });
+      return validateMfaCode(profile.mfaToken, profile.name, '--mfa-token');
     }
+    if (profile.mfaProcess !== undefined && profile.mfaProcess !== '') {
+      deps.debug(`profile ${profile.name}: running mfa_process for ${mfaSerial}`);
+      return validateMfaCode(await runMfaProcess(profile, deps.env), profile.name, 'mfa_process');
+    }
+    deps.debug(`profile ${profile.name}: asking for the MFA code of ${mfaSerial}`);
+    const code = await deps.mfaPrompt({ profileName: profile.name, mfaSerial });
     return validateMfaCode(code, profile.name);
   };
 }
@@ -49,16 +48,36 @@ async function runMfaProcess(profile: ProfileConfig, env: NodeJS.ProcessEnv): Pr
   return result.stdout.trim();
 }
 
-/** Trims and checks an MFA code; the error never repeats it. */
-export function validateMfaCode(code: string, profileName: string): string {
-  const trimmed = code.replace(/\s+/g, '');
-  if (trimmed === '') {
-    throw new UserError(`profile ${profileName}: no MFA code was given`);
-  }
-  if (!/^\d{6}$/.test(trimmed)) {
+/**
+ * Trims and checks an MFA code (spaces inside, as some apps show `123 456`,
+ * are dropped); the error never repeats it, and says what to fix where the
+ * code came `from`.
+ */
+export function validateMfaCode(
+  code: string,
+  profileName: string,
+  from: 'prompt' | '--mfa-token' | 'mfa_process' = 'prompt',
+): string {
+  const digits = code.replace(/\s+/g, '');
+  const what = from === 'mfa_process' ? 'mfa_process printed' : 'the code given is';
+  if (digits === '') {
     throw new UserError(
-      `profile ${profileName}: an MFA code is 6 digits (the code given is ${trimmed.length} characters${/\D/.test(trimmed) ? ' and not all digits' : ''}); enter the current code from your MFA device`,
+      from === 'mfa_process'
+        ? `profile ${profileName}: mfa_process printed no MFA code; it must print the current 6-digit code`
+        : `profile ${profileName}: no MFA code was given`,
     );
   }
-  return trimmed;
+  if (!/^\d{6}$/.test(digits)) {
+    const size = code.trim().length;
+    const fix =
+      from === 'mfa_process'
+        ? 'it must print only the current 6-digit code; run it by hand to see what it prints'
+        : from === '--mfa-token'
+          ? 'give the current code from your MFA device with --mfa-token'
+          : 'enter the current code from your MFA device';
+    throw new UserError(
+      `profile ${profileName}: an MFA code is 6 digits (${what} ${size} character${size === 1 ? '' : 's'}${/\D/.test(digits) ? ', not all digits' : ''}); ${fix}`,
+    );
+  }
+  return digits;
 }

@@ -131,6 +131,9 @@ describe('rotate', () => {
       expect(r.stderr).toMatch(
         /was created but STS did not accept it within 2s .*it has been deleted/,
       );
+      // The last error as AWS put it, not our own error class's name.
+      expect(r.stderr).toMatch(/\(last error: (?!UserError)/);
+      expect(r.stderr).not.toContain('UserError');
       expect(u.keysInIam()).toEqual([u.user.accessKeyId]);
       expect(await u.storedKey()).toBe(u.user.accessKeyId);
     } finally {

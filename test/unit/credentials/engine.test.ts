@@ -384,6 +384,31 @@ describe('MFA errors', () => {
     expect(String(error)).not.toContain('hunter2');
     expect(fake.calls).toHaveLength(0);
   });
+
+  it('says where a bad code came from: mfa_process or --mfa-token', async () => {
+    h = harness(
+      fake,
+      (dir) =>
+        `[profile alice]\nmfa_serial = ${alice.mfaSerial}\nmfa_process = cat ${join(dir, 'code')}\n`,
+    );
+    await h.credentials.set('alice', alice);
+    writeFileSync(join(h.dir, 'code'), 'hello world junk\n');
+    await expect(h.credentialsFor('alice')).rejects.toThrow(
+      /^profile alice: an MFA code is 6 digits \(mfa_process printed 16 characters, not all digits\); it must print only the current 6-digit code; run it by hand to see what it prints$/,
+    );
+    writeFileSync(join(h.dir, 'code'), '\n');
+    await expect(h.credentialsFor('alice')).rejects.toThrow(
+      /^profile alice: mfa_process printed no MFA code; it must print the current 6-digit code$/,
+    );
+    await expect(h.credentialsFor('alice', { mfaToken: '12345' })).rejects.toThrow(
+      /^profile alice: an MFA code is 6 digits \(the code given is 5 characters\); give the current code from your MFA device with --mfa-token$/,
+    );
+    // Spaces inside, as some apps show the code, are dropped.
+    writeFileSync(join(h.dir, 'code'), `${fake.mfaCode('alice').replace(/^(...)/, '$1 ')}\n`);
+    const creds = await h.credentialsFor('alice');
+    expect(fake.describeCredentials(creds.accessKeyId)?.mfaAuthenticated).toBe(true);
+    expect(h.prompts).toEqual([]);
+  });
 });
 
 describe('other sources', () => {
