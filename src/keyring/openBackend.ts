@@ -160,10 +160,21 @@ async function openSecretService(
       oneShot: true,
     });
     // The one search it answers from is the probe too: a failure here is
-    // the probe's failure (and the platform default then uses the file store).
-    await backend.load().catch((error: unknown) => {
-      throw probeFailure(error);
-    });
+    // the probe's failure (and the platform default then uses the file store),
+    // unless a Secret Service answers and only its collection is unusable
+    // (locked, missing): then, as without oneShot, the reads say so.
+    const failure = await backend.load().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (failure !== undefined) {
+      const { secretServiceStatus } = await import('./secretServiceStatus.ts');
+      const status = await secretServiceStatus(env, collection);
+      options.debug(`secret-service: the search failed; collection status ${status.state}`);
+      if (status.state === 'no-service' || status.state === 'ok' || status.state === 'unknown') {
+        throw probeFailure(failure);
+      }
+    }
     return backend;
   }
   try {

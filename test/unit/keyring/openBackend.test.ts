@@ -98,13 +98,17 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
       echo
       ${LOCK_LOGIN_COLLECTION}
       PROBE_OPS=1 "$NODE" "$PROBE" secret-service
+      echo
+      PROBE_OPS=1 PROBE_ONESHOT=1 "$NODE" "$PROBE" secret-service
+      echo
+      PROBE_OPS=1 PROBE_ONESHOT=1 "$NODE" "$PROBE" default
     `);
     const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
       env: { ...env, NODE: process.execPath, PROBE: probe },
       encoding: 'utf8',
       timeout: 30_000,
     });
-    const [unlocked, locked] = r.stdout
+    const [unlocked, locked, oneShot, oneShotDefault] = r.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, string>);
@@ -119,5 +123,12 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
     expect(locked?.get).toMatch(lockedMessage);
     expect(locked?.keys).toMatch(lockedMessage);
     expect(locked?.set).toMatch(lockedMessage);
+    // As the fast path opens it: the same error, and the default backend
+    // does not fall back to the file store (where the keys are not).
+    for (const report of [oneShot, oneShotDefault]) {
+      expect(report?.name).toBe('secret-service');
+      expect(report?.get).toMatch(lockedMessage);
+      expect(report?.keys).toMatch(lockedMessage);
+    }
   }, 40_000);
 });
