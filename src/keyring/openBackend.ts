@@ -133,7 +133,18 @@ async function openSecretService(
       'secret-service backend: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, as on a server or over SSH); use --backend=file',
     );
   }
-  const collection = collectionTarget(options.secretServiceCollection);
+  let collection = collectionTarget(options.secretServiceCollection);
+  if (collection !== undefined) {
+    // The library names a collection by its label; the Go aws-vault by its
+    // object path (AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME=login means the
+    // collection labelled Login), so both are accepted.
+    const { collectionLabel } = await import('./secretServiceReader.ts');
+    const label = await collectionLabel(env, collection);
+    if (label !== undefined && label !== collection) {
+      options.debug(`secret-service: collection "${collection}" is the one labelled "${label}"`);
+      collection = label;
+    }
+  }
   if (options.oneShot === true && collection === undefined) {
     // Straight over the bus, without the native module, when that answers.
     const [{ readSecretServiceItems }, { KEYRING_SERVICE, OsKeyringBackend }] = await Promise.all([

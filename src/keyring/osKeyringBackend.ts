@@ -204,7 +204,7 @@ export function statusError(status: SecretServiceStatus, cause?: unknown): UserE
       );
     case 'no-collection':
       return new UserError(
-        `secret-service backend: there is no keyring collection labelled "${status.name}"; create it in your desktop session or pick another with --secret-service-collection`,
+        `secret-service backend: there is no keyring collection labelled (or named) "${status.name}"; create it in your desktop session or pick another with --secret-service-collection`,
         options,
       );
     case 'no-service':

@@ -273,3 +273,66 @@ async function read(bus: BusConnection, service: string): Promise<Map<string, st
   }
   return items;
 }
+
+/**
+ * The label of the collection `name` means: the collection labelled `name`
+ * if there is one, else the one whose object path ends in `/collection/NAME`,
+ * which is how the Go aws-vault names collections (`login` is the
+ * collection labelled `Login`). Undefined when neither exists or the bus
+ * does not answer in `timeoutMs`.
+ */
+export async function collectionLabel(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  timeoutMs = 2000,
+): Promise<string | undefined> {
+  const path = sessionBusSocket(env);
+  if (path === undefined) return undefined;
+  const bus = new BusConnection(path);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  const lookup = async (): Promise<string | undefined> => {
+    const authenticated = bus.authenticate();
+    const calls = bus.callAll([
+      {
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member: 'Hello',
+      },
+      secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+        'org.freedesktop.Secret.Service',
+        'Collections',
+      ]),
+    ]);
+    if (!(await authenticated)) {
+      calls.catch(() => undefined);
+      return undefined;
+    }
+    const [, [collections]] = (await calls) as [unknown, [DbusVariant]];
+    const paths = collections.value as string[];
+    const labels = await bus.callAll(
+      paths.map((collection) =>
+        secretCall(collection, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+          'org.freedesktop.Secret.Collection',
+          'Label',
+        ]),
+      ),
+    );
+    const labelOf = (index: number) => (labels[index]?.[0] as DbusVariant | undefined)?.value;
+    if (paths.some((_, index) => labelOf(index) === name)) return name;
+    const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
+    const label = byPath < 0 ? undefined : labelOf(byPath);
+    return typeof label === 'string' ? label : undefined;
+  };
+  try {
+    return await Promise.race([lookup(), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    bus.close();
+  }
+}

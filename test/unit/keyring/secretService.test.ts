@@ -83,6 +83,29 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
     expect(await backend.get(key)).toBeUndefined();
   });
 
+  it("also takes the Go aws-vault's name for a collection, its object path's last part", async () => {
+    // gnome-keyring's default collection: /org/freedesktop/secrets/collection/login, label Login.
+    const byLabel = await openBackend({
+      ...options,
+      backend: 'secret-service',
+      secretServiceCollection: 'Login',
+    });
+    const byName = await openBackend({
+      ...options,
+      backend: 'secret-service',
+      secretServiceCollection: 'login',
+    });
+    const key = uniquePrefix('goname');
+    await byName.set(key, 'in login');
+    try {
+      expect(await byLabel.get(key)).toBe('in login');
+      expect(await byName.keys()).toContain(key);
+    } finally {
+      await byName.remove(key);
+    }
+    expect(await byLabel.get(key)).toBeUndefined();
+  });
+
   it('says so when the named collection does not exist', async () => {
     const backend = await openBackend({
       ...options,
@@ -90,7 +113,7 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
       secretServiceCollection: 'NoSuchCollection',
     });
     await expect(backend.keys()).rejects.toThrow(
-      /no keyring collection labelled "NoSuchCollection"/,
+      /no keyring collection labelled \(or named\) "NoSuchCollection"/,
     );
   });
 
@@ -107,7 +130,7 @@ describe.skipIf(!enabled)('secret-service backend (real gnome-keyring)', () => {
         secretServiceCollection: 'NoSuchCollection',
       });
       await expect(backend.keys()).rejects.toThrow(
-        /no keyring collection labelled "NoSuchCollection"/,
+        /no keyring collection labelled \(or named\) "NoSuchCollection"/,
       );
     } finally {
       await elsewhere.remove(key);
