@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
-import { UsageError } from '../errors.ts';
+import { shellWord, UsageError } from '../errors.ts';
 import type { Context } from './context.ts';
 import {
   addCredentialFlags,
@@ -55,10 +55,16 @@ export function exportVariables(creds: Credentials, region?: string): [string, s
   return vars;
 }
 
-/** `KEY=VALUE` lines (`export KEY=VALUE` with `prefix = 'export '`). */
+/**
+ * `KEY=VALUE` lines, or with `prefix = 'export '` lines a shell evaluates
+ * (`eval`, direnv): there a value with characters the shell would act on (a
+ * region such as `x;rm -rf ~` in a shared config file) is quoted, so it stays
+ * a value. Keys, tokens and real regions need no quotes and get none, as in
+ * the Go aws-vault's output.
+ */
 export function formatEnv(creds: Credentials, region: string | undefined, prefix = ''): string {
   return exportVariables(creds, region)
-    .map(([key, value]) => `${prefix}${key}=${value}\n`)
+    .map(([key, value]) => `${prefix}${key}=${prefix === '' ? value : shellWord(value)}\n`)
     .join('');
 }
 

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseIni } from 'ini';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   credentialProcessDoc,
   parseEnvLines,
@@ -60,6 +62,22 @@ describe('export', () => {
     const env = parseEnvLines(shell.stdout);
     expect(env.AWS_SESSION_TOKEN).toBeTruthy();
     expect(env.AWS_REGION).toBe('eu-west-2');
+  });
+
+  it('export-env quotes a value the shell would act on; eval keeps it a value', async () => {
+    const region = "eu-west-2;touch pwned;'$(id)'";
+    const result = await w.run(['export', '--format=export-env', '--region', region, 'ex']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`export AWS_REGION='eu-west-2;touch pwned;'\\''$(id)'\\'''\n`);
+    const dir = w.home.home;
+    const shell = spawnSync('sh', ['-c', 'eval "$(cat)"; env'], {
+      input: result.stdout,
+      encoding: 'utf8',
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+    });
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(parseEnvLines(shell.stdout).AWS_REGION).toBe(region);
   });
 
   it('prints exactly the credential_process document with --format=json', async () => {
