@@ -48,6 +48,20 @@ export const UNSET_VARIABLES = [
 ];
 
 /**
+ * Removed too when a credential server runs: credential sources the SDKs
+ * try before the server (the ECS variables an ECS task, CodeBuild or EKS
+ * pod inherits, web identity), which would hand the command the
+ * container's credentials instead of the profile's.
+ */
+export const SERVER_UNSET_VARIABLES = [
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+];
+
+/**
  * Secrets of aws-vault itself that the child never needs: a passphrase in
  * the child's environment ends up in CI logs through `env` or a crash dump.
  * A nested aws-vault is refused anyway (AWS_VAULT is set), so nothing breaks.
@@ -73,6 +87,7 @@ export function buildChildEnv(
     env.AWS_DEFAULT_REGION = region;
   }
   if ('server' in from) {
+    for (const name of SERVER_UNSET_VARIABLES) delete env[name];
     Object.assign(env, from.server);
     return env;
   }

@@ -68,7 +68,16 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     expect(JSON.parse(result.stdout).Arn).toBe(user.arn);
     expect(w.fake.count('GetSessionToken') - calls).toBeLessThanOrEqual(1);
 
-    const env = parseEnvLines((await w.run(['exec', '-s', 'srv', '--', 'env'])).stdout);
+    // Inherited from a container (ECS task, CodeBuild, EKS): the SDKs would try them first.
+    const inherited = {
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '/v2/credentials/task',
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/token',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks/token',
+    };
+    const env = parseEnvLines(
+      (await w.run(['exec', '-s', 'srv', '--', 'env'], { env: w.env(inherited) })).stdout,
+    );
+    for (const name of Object.keys(inherited)) expect(env[name]).toBeUndefined();
     expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(env.AWS_CONTAINER_AUTHORIZATION_TOKEN?.length).toBeGreaterThanOrEqual(40);
     expect(env.AWS_VAULT).toBe('srv');
@@ -90,9 +99,14 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout).Arn).toBe(user.arn);
     const env = parseEnvLines(
-      (await w.run(['exec', '--ec2-server-address', '127.0.0.1:0', 'srv', '--', 'env'])).stdout,
+      (
+        await w.run(['exec', '--ec2-server-address', '127.0.0.1:0', 'srv', '--', 'env'], {
+          env: w.env({ AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.2/creds' }),
+        })
+      ).stdout,
     );
     expect(env.AWS_EC2_METADATA_SERVICE_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
     expect(env.AWS_ACCESS_KEY_ID).toBeUndefined();
   });
 
