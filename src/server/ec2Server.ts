@@ -85,10 +85,6 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
     render: renderImdsBody,
     now: opts.now,
   });
-  if (!opts.lazy) {
-    debug('ec2 server: fetching credentials before starting');
-    await cache.get();
-  }
 
   const tokens = new Map<string, number>();
   let allowedHosts: Set<string> = new Set();
@@ -229,7 +225,21 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
   if (port === 80) allowedHosts.add(listenHost.includes(':') ? `[${listenHost}]` : listenHost);
   debug(`ec2 server: listening on ${own}`);
 
+  // Credentials come once the address is known to be free (and the proxy
+  // runs): a port in use or a sudo that needs a password costs no MFA code.
+  const prefetch = async (stop: () => Promise<void>): Promise<void> => {
+    if (opts.lazy) return;
+    debug('ec2 server: fetching credentials before starting');
+    try {
+      await cache.get();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  };
+
   if (bind !== undefined) {
+    await prefetch(() => closeServer(server));
     return {
       env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${own}/` },
       async close() {
@@ -253,6 +263,10 @@ export async function startEc2Server(opts: Ec2ServerOptions): Promise<RunningSer
     await closeServer(server);
     throw error;
   }
+  await prefetch(async () => {
+    await proxy.stop();
+    await closeServer(server);
+  });
   return {
     env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://${METADATA_ADDRESS}/` },
     async close() {

@@ -153,11 +153,13 @@ describe('EC2 metadata server', () => {
     expect(log).not.toContain(second.Token);
   });
 
-  it('reports an address in use clearly', async () => {
+  it('reports an address in use clearly, before fetching credentials (no MFA code spent)', async () => {
     const { port } = await start();
-    await expect(start(serverOptions(), `127.0.0.1:${port}`)).rejects.toThrow(
+    const second = serverOptions();
+    await expect(start(second, `127.0.0.1:${port}`)).rejects.toThrow(
       /already in use.*--ec2-server-address/,
     );
+    expect(second.base.calls).toBe(0);
   });
 
   it('stops accepting connections once closed', async () => {
