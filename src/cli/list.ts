@@ -90,6 +90,13 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
 
   const profileNames = deps.profileNames();
   const credentialSet = new Set(credentialNames);
+  // An empty [default] is not listed as a profile, but keys or sessions
+  // for it (`aws-vault add default` writes just that section) are.
+  const usesDefault =
+    credentialSet.has('default') || sessions.some((s) => s.profileName === 'default');
+  if (!profileNames.includes('default') && deps.hasProfile('default') && usesDefault) {
+    profileNames.unshift('default');
+  }
   const addedAt = new Map<string, Date | undefined>();
   for (const name of credentialNames) addedAt.set(name, await deps.credentialsAddedAt(name));
 

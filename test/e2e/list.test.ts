@@ -126,6 +126,27 @@ for (const backend of BACKEND_CASES) {
   );
 }
 
+describe('list and [default]', () => {
+  it('lists keys stored for default, whose [default] section add wrote empty', async () => {
+    const home = makeTempHome({ config: '[profile other]\nregion = eu-west-1\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const k = fakeKeys();
+    const env = home.env({
+      AWS_ACCESS_KEY_ID: k.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: k.secretAccessKey,
+    });
+    expect((await runCli(['add', '--env', 'default'], { env })).exitCode).toBe(0);
+    const table = await runCli(['list'], { env: home.env() });
+    expect(table.exitCode, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^default\s+default\s+-\s*$/m);
+    expect(table.stdout).toMatch(/^other\s+-\s+-\s*$/m);
+    const json = JSON.parse((await runCli(['list', '--json'], { env: home.env() })).stdout) as {
+      profiles: { name: string; credentials: unknown }[];
+    };
+    expect(json.profiles.find((p) => p.name === 'default')?.credentials).not.toBeNull();
+  });
+});
+
 describe('a damaged file in the file store', () => {
   it('is listed without an age, and the other keys and remove still work', async () => {
     const good = uniqueProfile('good');
