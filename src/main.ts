@@ -39,6 +39,13 @@ function choicesOption(
   });
 }
 
+/** kingpin's hidden flags: candidates for a word, or a completion script. */
+const LEGACY_COMPLETION_FLAGS = [
+  '--completion-bash',
+  '--completion-script-bash',
+  '--completion-script-zsh',
+];
+
 /**
  * Runs aws-vault with `argv` (without node and script) and returns the exit
  * code. The one place errors are printed; nothing below calls process.exit.
@@ -154,6 +161,29 @@ Examples:
   try {
     if (argv.length === 0) {
       program.outputHelp();
+      return 0;
+    }
+    // The Go aws-vault's (kingpin's) hidden completion flags, which the
+    // completion scripts it shipped, still in many shell rc files, call.
+    const legacy = argv.find((a) => LEGACY_COMPLETION_FLAGS.includes(a));
+    if (legacy !== undefined) {
+      const { completionCandidates, completionCommand, specFromProgram } =
+        await import('./cli/completion.ts');
+      const spec = specFromProgram(program);
+      if (legacy !== '--completion-bash') {
+        completionCommand({ shell: legacy.slice('--completion-script-'.length) }, spec, io.stdout);
+        return 0;
+      }
+      const { loadConfigFile } = await import('./config/loadConfigFile.ts');
+      const profiles = () => {
+        try {
+          return loadConfigFile(env, home).profileNames();
+        } catch {
+          return [];
+        }
+      };
+      const words = argv.filter((a) => a !== legacy);
+      for (const word of completionCandidates(words, spec, profiles)) io.stdout.write(`${word}\n`);
       return 0;
     }
     assertHelpTopic(program, argv);

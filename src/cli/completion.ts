@@ -15,7 +15,7 @@ export interface CompletionSpec {
   valueFlags: string[];
   backends: string[];
   prompts: string[];
-  commands: { names: string[]; flags: string[]; takesProfile: boolean }[];
+  commands: { names: string[]; flags: string[]; valueFlags: string[]; takesProfile: boolean }[];
 }
 
 export const SHELLS = ['bash', 'zsh', 'fish'];
@@ -53,11 +53,13 @@ export function specFromProgram(program: Command): CompletionSpec {
   const longFlags = (cmd: Command) =>
     cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
   const choices = (flag: string) => program.options.find((o) => o.long === flag)?.argChoices ?? [];
+  const valueFlags = (cmd: Command) =>
+    cmd.options
+      .filter((o) => o.required || o.optional)
+      .flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
   return {
     globalFlags: [...longFlags(program), '--help', '--version'].filter(unique),
-    valueFlags: program.options
-      .filter((o) => o.required || o.optional)
-      .flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)),
+    valueFlags: valueFlags(program),
     backends: choices('--backend'),
     prompts: choices('--prompt'),
     commands: program.commands
@@ -68,9 +70,55 @@ export function specFromProgram(program: Command): CompletionSpec {
         flags: [...longFlags(c).filter((f) => !longFlags(program).includes(f)), '--help'].filter(
           unique,
         ),
+        valueFlags: valueFlags(c),
         takesProfile: PROFILE_COMMANDS.includes(c.name()),
       })),
   };
+}
+
+/**
+ * The Go aws-vault's completion protocol (kingpin's hidden
+ * `--completion-bash`), which the completion scripts it shipped, still in
+ * many shell rc files, call on every TAB: `aws-vault --completion-bash
+ * WORDS...`, the words typed after `aws-vault`, the last one the word being
+ * completed. Returns the candidates for that word, one per line, for the
+ * shell to filter: flag values, flags, subcommands, or a subcommand's
+ * profile name; nothing after `--` or where a file name goes.
+ */
+export function completionCandidates(
+  words: string[],
+  spec: CompletionSpec,
+  profiles: () => string[],
+): string[] {
+  const before = words.slice(0, -1);
+  const current = words.at(-1) ?? '';
+  let command: CompletionSpec['commands'][number] | undefined;
+  let positionals = 0;
+  for (let i = 0; i < before.length; i++) {
+    const word = before[i] as string;
+    if (word === '--') return [];
+    const valueFlags = [...spec.valueFlags, ...(command?.valueFlags ?? [])];
+    if (valueFlags.includes(word)) {
+      if (i === before.length - 1) {
+        if (word === '--backend') return spec.backends;
+        if (word === '--prompt') return spec.prompts;
+        return [];
+      }
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    if (command === undefined) command = spec.commands.find((c) => c.names.includes(word));
+    else positionals++;
+  }
+  if (current.startsWith('-')) {
+    return command === undefined
+      ? spec.globalFlags
+      : [...command.flags, ...spec.globalFlags].filter(unique);
+  }
+  if (command === undefined) return spec.commands.map((c) => c.names[0] as string);
+  if (command.takesProfile && positionals === 0) return profiles();
+  return [];
 }
 
 function unique<T>(value: T, index: number, all: T[]): boolean {
@@ -95,7 +143,15 @@ _aws_vault() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     if [[ "$w" == "--" ]]; then
-      COMPREPLY=($(compgen -c -- "$cur"))
+      # The command after --: its own completion (bash-completion), else
+      # command names for its first word and file names after it.
+      if declare -F _command_offset >/dev/null; then
+        _command_offset $((i + 1))
+      elif ((COMP_CWORD == i + 1)); then
+        COMPREPLY=($(compgen -c -- "$cur"))
+      else
+        COMPREPLY=($(compgen -f -- "$cur"))
+      fi
       return 0
     fi
     if [[ -z "$cmd" ]]; then
@@ -153,7 +209,10 @@ _aws_vault() {
   for ((i = 2; i < CURRENT; i++)); do
     w="\${words[i]}"
     if [[ "$w" == "--" ]]; then
-      _command_names -e
+      # The command after --, completed as zsh completes it on its own.
+      shift $i words
+      ((CURRENT -= i))
+      _normal
       return
     fi
     if [[ -z "$cmd" ]]; then

@@ -173,6 +173,58 @@ describe('completion', () => {
     expect(complete('aws-vault', 'remove', '')).toEqual(['prod', 'staging', 'team\\ dev']);
     expect(complete('aws-vault', 'rm', 'st')).toEqual(['staging']);
     expect(complete('aws-vault', 'list', '')).toEqual([]);
+    // After --, the command's first word is a command name, then file names.
+    expect(complete('aws-vault', 'exec', 'prod', '--', 'ech')).toContain('echo');
+    writeFileSync(join(h.home, 'deploy-notes.txt'), '');
+    const inHome = (...words: string[]) =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `cd "$2"; source "$1"; shift 2; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aws_vault; printf '%s\\n' "\${COMPREPLY[@]}"`,
+          'bash',
+          scriptFile,
+          h.home,
+          ...words,
+        ],
+        { env: h.env({ PATH: `${binDir}:${process.env.PATH}` }), encoding: 'utf8' },
+      ).stdout.trim();
+    expect(inHome('aws-vault', 'exec', 'prod', '--', 'cat', 'deploy-')).toBe('deploy-notes.txt');
+  });
+
+  it("answers the Go aws-vault's completion calls (--completion-bash), which its scripts make", async () => {
+    const h = home('[profile prod]\n[profile staging]\n');
+    const words = async (...args: string[]) => {
+      const r = await runCli(['--completion-bash', ...args], { env: h.env() });
+      expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    expect(await words('')).toEqual(expect.arrayContaining(['add', 'exec', 'list', 'rotate']));
+    expect(await words('exec', '')).toEqual(['prod', 'staging']);
+    expect(await words('--debug', 'remove', 'st')).toEqual(['prod', 'staging']);
+    expect(await words('exec', 'prod', '')).toEqual([]);
+    expect(await words('--backend', '')).toEqual(expect.arrayContaining(['file', 'pass']));
+    expect(await words('exec', '--duration', '')).toEqual([]);
+    expect(await words('exec', '--du')).toEqual(expect.arrayContaining(['--duration', '--debug']));
+    expect(await words('exec', 'prod', '--', '')).toEqual([]);
+    // The same protocol from a bash completion function, as those scripts use it.
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        '_f() { COMPREPLY=($(compgen -W "$("$NODE" "$BIN" --completion-bash "${COMP_WORDS[@]:1:$COMP_CWORD}")" -- "${COMP_WORDS[COMP_CWORD]}")); }; ' +
+          'COMP_WORDS=(aws-vault exec s); COMP_CWORD=2; _f; echo "${COMPREPLY[@]}"',
+      ],
+      { env: h.env({ NODE: process.execPath, BIN }), encoding: 'utf8' },
+    );
+    expect(r.stdout).toBe('staging\n');
+    // And its script-printing flags print ours.
+    for (const shell of ['bash', 'zsh']) {
+      const legacy = await runCli([`--completion-script-${shell}`], { env: h.env() });
+      const ours = await runCli(['completion', shell], { env: h.env() });
+      expect(legacy.exitCode).toBe(0);
+      expect(legacy.stdout).toBe(ours.stdout);
+    }
   });
 
   it('zsh and fish scripts name every command', async () => {
