@@ -163,6 +163,8 @@ Examples:
       program.outputHelp();
       return 0;
     }
+    // kingpin's long help (`aws-vault --help-long`, in the Go aws-vault's USAGE.md).
+    if (argv[0] === '--help-long' || argv[0] === '--help-man') argv = ['--help', ...argv.slice(1)];
     // The Go aws-vault's (kingpin's) hidden completion flags, which the
     // completion scripts it shipped, still in many shell rc files, call.
     const legacy = argv.find((a) => LEGACY_COMPLETION_FLAGS.includes(a));

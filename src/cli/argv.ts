@@ -134,8 +134,12 @@ export const BACKEND_CHOICES: readonly string[] = [
   'pass',
 ];
 
-/** Accepted but not advertised: `memory` is for tests (its keys vanish on exit). */
-export const HIDDEN_BACKENDS: readonly string[] = ['memory'];
+/**
+ * Accepted but not advertised: `memory` is for tests (its keys vanish on
+ * exit); `kwallet` and `keyctl`, which the Go aws-vault offers, fail with
+ * what to use instead (src/keyring/openBackend.ts).
+ */
+export const HIDDEN_BACKENDS: readonly string[] = ['memory', 'kwallet', 'keyctl'];
 
 /** `--prompt` values shown in help and completion (the Go aws-vault v7's drivers). */
 export const PROMPT_CHOICES: readonly string[] = [
@@ -150,4 +154,4 @@ export const PROMPT_CHOICES: readonly string[] = [
  * Accepted but not advertised: `pass` was removed from the Go aws-vault v7,
  * and the prompt module explains what to use instead when it is asked for.
  */
-export const HIDDEN_PROMPTS: readonly string[] = ['pass'];
+export const HIDDEN_PROMPTS: readonly string[] = ['pass', 'wincredui'];

@@ -13,6 +13,14 @@ export const BACKEND_NAMES: readonly BackendName[] = [
   'memory',
 ];
 
+/** Backends of the Go aws-vault that this one does not have, and what to use. */
+const OTHER_BACKENDS: Partial<Record<string, string>> = {
+  kwallet:
+    'the kwallet backend is not available in this aws-vault; KWallet (KDE Plasma 5.97 and later) also serves the Secret Service API: use --backend=secret-service (AWS_VAULT_BACKEND=secret-service), or --backend=file',
+  keyctl:
+    'the keyctl backend (the kernel keyring, emptied at every reboot) is not available in this aws-vault; use --backend=secret-service or --backend=file',
+};
+
 /**
  * Opens the backend the options name, or the platform default: the OS
  * keychain when it is reachable, else the encrypted `file` store. A backend
@@ -22,6 +30,8 @@ export const BACKEND_NAMES: readonly BackendName[] = [
 export async function openBackend(options: BackendOptions): Promise<Backend> {
   const env = options.env ?? process.env;
   const chosen = options.backend;
+  const instead = chosen === undefined ? undefined : OTHER_BACKENDS[chosen];
+  if (instead !== undefined) throw new UserError(instead);
   if (chosen !== undefined && !BACKEND_NAMES.includes(chosen)) {
     throw new UserError(
       `unknown backend "${String(chosen)}"; choose one of: ${BACKEND_NAMES.filter((n) => n !== 'memory').join(', ')}`,

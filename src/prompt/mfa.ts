@@ -112,6 +112,11 @@ function chooseDriver(options: MfaPromptOptions, profileName: string): keyof typ
       '--prompt=pass (AWS_VAULT_PROMPT=pass) was removed from aws-vault: a TOTP kept beside the password is not a second factor. To keep using pass, add `mfa_process = pass otp <your mfa_serial>` to the profile in ~/.aws/config',
     );
   }
+  if (name === 'wincredui') {
+    throw new UserError(
+      '--prompt=wincredui (the Windows credentials dialog) is not available in this aws-vault; use --prompt=terminal, or set mfa_process in the profile',
+    );
+  }
   if (name !== undefined && name !== '') {
     if (!(MFA_PROMPT_DRIVERS as readonly string[]).includes(name)) {
       throw new UserError(

@@ -127,6 +127,27 @@ describe('a reader that closes the pipe', () => {
   });
 });
 
+describe("the Go aws-vault's other names", () => {
+  it('kwallet, keyctl and wincredui fail saying what to use; --help-long is --help', async () => {
+    const h = home('[profile p]\n');
+    const kwallet = await runCli(['--backend', 'kwallet', 'list'], { env: h.env() });
+    expect(kwallet.exitCode).toBe(1);
+    expect(kwallet.stderr).toMatch(
+      /^aws-vault: error: list: the kwallet backend is not available in this aws-vault; .*use --backend=secret-service/,
+    );
+    const keyctl = await runCli(['exec', 'p', '--', 'true'], {
+      env: h.env({ AWS_VAULT_BACKEND: 'keyctl' }),
+    });
+    expect(keyctl.exitCode).toBe(1);
+    expect(keyctl.stderr).toMatch(
+      /^aws-vault: error: exec: the keyctl backend .*--backend=file\n$/,
+    );
+    const help = await runCli(['--help-long'], { env: h.env() });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toBe((await runCli(['--help'], { env: h.env() })).stdout);
+  });
+});
+
 describe('completion', () => {
   it('bash completes subcommands, flags and profile names', async () => {
     const h = home('[profile prod]\n[profile team dev]\n[profile staging]\n');

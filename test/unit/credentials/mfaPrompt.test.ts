@@ -105,6 +105,9 @@ describe('mfaPromptFor', () => {
 
   it('refuses pass, unknown drivers, and terminal with a server', async () => {
     await expect(ask(options({ driver: 'pass' }))).rejects.toThrow(/mfa_process = pass otp/);
+    await expect(ask(options({ driver: 'wincredui' }))).rejects.toThrow(
+      /--prompt=wincredui .* is not available in this aws-vault; use --prompt=terminal/,
+    );
     await expect(ask(options({ driver: 'carrier-pigeon' }))).rejects.toThrow(
       /unknown prompt driver "carrier-pigeon"/,
     );
