@@ -161,7 +161,17 @@ export class SessionStore {
     if (creds.expiration === undefined) {
       throw new Error('SessionStore.set: a session must have an expiration');
     }
-    const key = formatSessionKey(meta, creds.expiration);
+    const existing = await this.#pruneExpired(this.#now());
+    // A session asked for otherwise may have the same key (the same profile
+    // and expiry second): this one's key then says a second or so less, so
+    // neither overwrites the other (the key only ever errs early).
+    let key = formatSessionKey(meta, creds.expiration);
+    for (let earlier = 1; earlier <= 10 && meta.request !== undefined; earlier++) {
+      if (!existing.some((k) => k.key === key)) break;
+      const other = await this.#requestOf(key);
+      if (other === undefined || other === meta.request) break;
+      key = formatSessionKey(meta, new Date(creds.expiration.getTime() - earlier * 1000));
+    }
     const value: StoredSession = {
       AccessKeyId: creds.accessKeyId,
       Expiration: goTime(creds.expiration),
@@ -169,16 +179,33 @@ export class SessionStore {
       SessionToken: creds.sessionToken ?? '',
       ...(meta.request !== undefined ? { AwsVaultRequest: meta.request } : {}),
     };
-    const existing = await this.#pruneExpired(this.#now());
     // Write first, then remove the older ones: there is never a moment
     // without a usable session.
     await this.#backend.set(key, JSON.stringify(value), {
       label: `aws-vault session for ${meta.profileName} (expires ${goTime(creds.expiration)})`,
       description: 'aws-vault session',
     });
+    // Sessions asked for otherwise (another role_arn under the same profile
+    // name: two projects' configs, AWS_ROLE_ARN in one shell) are kept: each
+    // serves its own request, so switching between them costs no STS call.
     const prefix = prefixOf(meta);
     for (const old of existing) {
-      if (old.key !== key && old.key.startsWith(prefix)) await this.#backend.remove(old.key);
+      if (old.key === key || !old.key.startsWith(prefix)) continue;
+      if (meta.request !== undefined) {
+        const other = await this.#requestOf(old.key);
+        if (other !== undefined && other !== meta.request) continue;
+      }
+      await this.#backend.remove(old.key);
+    }
+  }
+
+  /** The request a stored session records; undefined for none (or unreadable). */
+  async #requestOf(key: string): Promise<string | undefined> {
+    try {
+      const value = await this.#backend.get(key);
+      return value === undefined ? undefined : parseSession(value, new Date(0))?.request;
+    } catch {
+      return undefined;
     }
   }
 

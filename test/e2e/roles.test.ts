@@ -205,17 +205,18 @@ describe('the role session cache', () => {
     expect(calls() - start).toBe(2);
     expect(await roleOf('r')).toBe(arn('ops'));
     expect(calls() - start).toBe(2);
-    // The environment's override, and back.
+    // The environment's override, and back: each keeps its own session.
     expect(await roleOf('r', { AWS_ROLE_ARN: arn('dev') })).toBe(arn('dev'));
     expect(await roleOf('r')).toBe(arn('ops'));
-    expect(calls() - start).toBe(4);
+    expect(await roleOf('r', { AWS_ROLE_ARN: arn('dev') })).toBe(arn('dev'));
+    expect(calls() - start).toBe(3);
     // Session tags are part of what was asked for too.
     w.home.writeConfig(config('ops', 'session_tags = Team=dev\n'));
     await roleOf('r');
-    expect(calls() - start).toBe(5);
-    // Only one role session is kept per profile.
+    expect(calls() - start).toBe(4);
+    // One session per request: admin's, ops', dev's and the tagged one.
     const list = await w.run(['list', '--json']);
     const doc = JSON.parse(list.stdout) as { sessions: { type: string; profile: string }[] };
-    expect(doc.sessions.filter((s) => s.profile === 'r')).toHaveLength(1);
+    expect(doc.sessions.filter((s) => s.profile === 'r')).toHaveLength(4);
   });
 });

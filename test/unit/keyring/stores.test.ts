@@ -164,11 +164,31 @@ describe('SessionStore', () => {
       accessKeyId: 'A',
     });
     expect(await store.get({ ...role, request: '["ops"]' }, 0)).toBeUndefined();
-    expect(await backend.keys()).toEqual([key]); // kept until a refresh replaces it
+    expect(await backend.keys()).toEqual([key]);
+    // Each request keeps its own session: switching back costs no new one.
     await store.set({ ...role, request: '["ops"]' }, creds('B', 3500));
-    expect(await backend.keys()).toHaveLength(1);
+    expect(await backend.keys()).toHaveLength(2);
     expect(await store.get({ ...role, request: '["ops"]' }, 0)).toMatchObject({
       accessKeyId: 'B',
+    });
+    expect(await store.get({ ...role, request: '["admin"]' }, 0)).toMatchObject({
+      accessKeyId: 'A',
+    });
+    // Another request's session that expires in the same second keeps its own key.
+    await store.set({ ...role, request: '["dev"]' }, creds('D', 3500));
+    expect(await backend.keys()).toHaveLength(3);
+    expect(await store.get({ ...role, request: '["dev"]' }, 0)).toMatchObject({
+      accessKeyId: 'D',
+    });
+    expect(await store.get({ ...role, request: '["ops"]' }, 0)).toMatchObject({
+      accessKeyId: 'B',
+    });
+    await backend.remove(formatSessionKey(role, at(3499)));
+    // A newer one for the same request replaces the older.
+    await store.set({ ...role, request: '["admin"]' }, creds('C', 3550));
+    expect(await backend.keys()).toHaveLength(2);
+    expect(await store.get({ ...role, request: '["admin"]' }, 0)).toMatchObject({
+      accessKeyId: 'C',
     });
 
     const goWritten = new MemoryBackend({
