@@ -148,11 +148,13 @@ function networkCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; depth++) {
     if (typeof e !== 'object' || e === null) return undefined;
     const record = e as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
-    if (record.name === 'TimeoutError') {
-      // The SDK's request timeout (connected, no answer) or its connection timeout.
-      return /requestTimeout/.test(String((e as Error).message)) ? 'ERESPONSETIMEOUT' : 'ETIMEDOUT';
+    // The SDK's request timeout (connected, no answer); it also names resets
+    // TimeoutError, so the code comes before the name.
+    if (record.name === 'TimeoutError' && /requestTimeout/.test(String((e as Error).message))) {
+      return 'ERESPONSETIMEOUT';
     }
     if (typeof record.code === 'string' && record.code in UNREACHABLE_CODES) return record.code;
+    if (record.name === 'TimeoutError') return 'ETIMEDOUT';
     if (Array.isArray(record.errors) && record.errors.length > 0) {
       e = record.errors[0];
       continue;

@@ -2,7 +2,7 @@
 // `sts_regional_endpoints` and the endpoint variables. Stopped before sending.
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { clientConfigFor } from '../../../src/aws/clientConfig.ts';
+import { clientConfigFor, unreachableError } from '../../../src/aws/clientConfig.ts';
 import { ConfigFile } from '../../../src/config/configFile.ts';
 import { resolveProfileConfig } from '../../../src/config/resolveProfileConfig.ts';
 
@@ -71,5 +71,26 @@ describe('STS endpoint selection', () => {
     expect(await stsHost(text, { AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' })).toBe(
       'http://127.0.0.1:4566',
     );
+  });
+});
+
+describe('unreachableError', () => {
+  const url = 'http://127.0.0.1:1';
+  const said = (error: object) => unreachableError(error, 'sts', url)?.message;
+  it('names what went wrong in the words of each network failure', () => {
+    const timeout = (message: string, code?: string) =>
+      Object.assign(new Error(message), { name: 'TimeoutError', ...(code ? { code } : {}) });
+    expect(
+      said(timeout('a request has exceeded the configured 10000 ms requestTimeout.', 'ETIMEDOUT')),
+    ).toMatch(/: connected, but no answer within 10s; /);
+    expect(said(timeout('did not establish a connection within 3000 ms'))).toMatch(
+      /: connection timed out; /,
+    );
+    // The SDK names resets TimeoutError too: the code says what happened.
+    expect(said(timeout('socket hang up', 'ECONNRESET'))).toMatch(/: connection reset; /);
+    expect(said(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toMatch(
+      /^cannot reach STS at http:\/\/127\.0\.0\.1:1: connection refused; /,
+    );
+    expect(said(new Error('AccessDenied'))).toBeUndefined();
   });
 });
