@@ -109,37 +109,59 @@ const ELF_MACHINES: Partial<Record<string, [number, number]>> = {
 };
 
 function whyNotRunnableElf(file: string, head: Buffer): string | undefined {
-  const expected = ELF_MACHINES[process.arch];
-  if (expected === undefined || head.length < 52) return 'it is an ELF file aws-vault cannot check';
   const wide = head[4] === 2;
+  if (head.length < (wide ? 64 : 52)) return 'it is a truncated ELF file';
   const little = head[5] === 1;
-  const u16 = (at: number) => (little ? head.readUInt16LE(at) : head.readUInt16BE(at));
-  const u32 = (at: number) => (little ? head.readUInt32LE(at) : head.readUInt32BE(at));
-  const word = (at: number) =>
-    wide ? Number(little ? head.readBigUInt64LE(at) : head.readBigUInt64BE(at)) : u32(at);
-  if (head[4] !== expected[0] || u16(18) !== expected[1]) {
+  const u16 = (b: Buffer, at: number) => (little ? b.readUInt16LE(at) : b.readUInt16BE(at));
+  const u32 = (b: Buffer, at: number) => (little ? b.readUInt32LE(at) : b.readUInt32BE(at));
+  const word = (b: Buffer, at: number) =>
+    wide ? Number(little ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at)) : u32(b, at);
+  // Only architectures whose ELF machine is known here are compared; the
+  // others are left to the kernel, as before any check.
+  const expected = ELF_MACHINES[process.arch];
+  if (expected !== undefined && (head[4] !== expected[0] || u16(head, 18) !== expected[1])) {
     return `it is a binary for another kind of machine than this ${process.arch}`;
   }
-  const type = u16(16);
+  const type = u16(head, 16);
   if (type !== 2 && type !== 3) return 'it is an ELF file but not a program';
   // The program interpreter (the dynamic loader: /lib64/ld-linux-x86-64.so.2,
-  // or musl's on Alpine builds) must exist, or execve fails with ENOENT.
-  const phoff = word(wide ? 32 : 28);
-  const phentsize = u16(wide ? 54 : 42);
-  const phnum = u16(wide ? 56 : 44);
+  // or musl's on Alpine builds) must exist, or execve fails with ENOENT. It
+  // is usually in the first 4 KB; patchelf'd binaries (Nix, bundled
+  // Pythons) keep it at the end of the file.
+  const phoff = word(head, wide ? 32 : 28);
+  const phentsize = u16(head, wide ? 54 : 42);
+  const phnum = u16(head, wide ? 56 : 44);
+  const table = readAt(file, head, phoff, phnum * phentsize);
+  if (table === undefined) return 'its program headers cannot be read';
   for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * phentsize;
-    if (at + phentsize > head.length) return 'its program headers are past its first 4 KB';
-    if (u32(at) !== 3) continue; // PT_INTERP
-    const offset = word(at + (wide ? 8 : 4));
-    const size = word(at + (wide ? 32 : 16));
-    if (offset + size > head.length || size < 2) return 'its program interpreter cannot be read';
-    const loader = head.subarray(offset, offset + size - 1).toString('latin1');
+    const at = i * phentsize;
+    if (u32(table, at) !== 3) continue; // PT_INTERP
+    const size = word(table, at + (wide ? 32 : 16));
+    const name = readAt(file, head, word(table, at + (wide ? 8 : 4)), size);
+    if (name === undefined || size < 2) return 'its program interpreter cannot be read';
+    const loader = name.subarray(0, size - 1).toString('latin1');
     const stats = statSync(loader, { throwIfNoEntry: false });
-    if (stats === undefined || !stats.isFile())
+    if (stats === undefined || !stats.isFile()) {
       return `its program interpreter ${loader} does not exist`;
+    }
   }
   return undefined;
+}
+
+/** `length` bytes of `file` at `position` (from `head` when they are in it); undefined when short. */
+function readAt(file: string, head: Buffer, position: number, length: number): Buffer | undefined {
+  if (position + length <= head.length) return head.subarray(position, position + length);
+  if (length > 65_536 || !Number.isSafeInteger(position)) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const bytes = Buffer.alloc(length);
+    return readSync(fd, bytes, 0, length, position) === length ? bytes : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

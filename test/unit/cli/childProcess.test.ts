@@ -75,7 +75,28 @@ describe.runIf(process.platform === 'linux')('whyNotDirectlyExecutable', () => {
       );
     }
     expect(whyNotDirectlyExecutable(file('stub', Buffer.from('\x7fELF\x02\x01\x01junk')))).toBe(
-      'it is an ELF file aws-vault cannot check',
+      'it is a truncated ELF file',
     );
+    expect(whyNotDirectlyExecutable(file('trunc', elf.subarray(0, 56)))).toBe(
+      'it is a truncated ELF file',
+    );
+  });
+
+  it('reads a loader name kept past the first 4 KB (patchelf), as the kernel does', () => {
+    const elf = readFileSync('/bin/true');
+    const at = elf.indexOf('ld-linux');
+    if (at < 0 || elf[4] !== 2 || elf[5] !== 1) return; // a 64-bit little-endian glibc program
+    const start = elf.lastIndexOf(0, at) + 1;
+    const loader = elf.toString('latin1', start, elf.indexOf(0, at));
+    // Append the name at the end and point PT_INTERP at it (64-bit little-endian).
+    const moved = Buffer.concat([elf, Buffer.from(`${loader}\0`, 'latin1')]);
+    const phoff = Number(moved.readBigUInt64LE(32));
+    for (let i = 0; i < moved.readUInt16LE(56); i++) {
+      const ph = phoff + i * moved.readUInt16LE(54);
+      if (moved.readUInt32LE(ph) === 3) moved.writeBigUInt64LE(BigInt(elf.length), ph + 8);
+    }
+    moved.fill(0, start, start + loader.length); // the old copy is gone
+    expect(elf.length).toBeGreaterThan(4096);
+    expect(whyNotDirectlyExecutable(file('patched', moved))).toBeUndefined();
   });
 });
