@@ -79,6 +79,13 @@ export function whyNotDirectlyExecutable(file: string, depth = 0): string | unde
     return why === undefined ? undefined : `its interpreter ${interpreter}: ${why}`;
   }
   if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return whyNotRunnableElf(file, head);
+  // Mach-O (thin 32/64-bit, either byte order, or universal): macOS's programs.
+  if (process.platform === 'darwin' && head.length >= 4) {
+    const magic = head.readUInt32BE(0);
+    if ([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic)) {
+      return undefined;
+    }
+  }
   return 'it is neither an ELF binary nor a #! script';
 }
 
