@@ -68,7 +68,16 @@ export class FileBackend implements Backend {
         cause: error,
       });
     }
-    const item = await this.#decrypt(token, key);
+    let item: GoKeyringItem;
+    try {
+      item = await this.#decrypt(token, key);
+    } catch (error) {
+      if (!(error instanceof WrongPassphraseError)) throw error;
+      // A damaged wrapped key or salt reads as a wrong passphrase: if the
+      // passphrase opens the other files, it is this file that is damaged.
+      await this.#verifyPassphrase();
+      throw this.#damaged(key, 'is damaged: the passphrase that opens the other files does not');
+    }
     this.#verified = true;
     return goKeyringValue(item);
   }
@@ -214,6 +223,9 @@ export class FileBackend implements Backend {
   async #verifyPassphrase(): Promise<void> {
     await this.#passphraseKeys();
     if (this.#verified) return;
+    // The passphrase is wrong only if it opens none of the files: one that
+    // does not (a damaged wrapped key or salt) is that file's problem.
+    let refused = false;
     for (const name of await this.#fileNames()) {
       let token: string;
       try {
@@ -226,11 +238,12 @@ export class FileBackend implements Backend {
         this.#verified = true;
         return;
       } catch (error) {
-        if (error instanceof WrongPassphraseError) throw error;
+        if (error instanceof WrongPassphraseError) refused = true;
         // A file that is not ours (or damaged) proves nothing: try the next one.
         this.#debug(`file backend: skipping unreadable file ${name} while checking the passphrase`);
       }
     }
+    if (refused) throw new WrongPassphraseError(this.dir);
     // An empty store: this passphrase becomes its passphrase.
     this.#verified = true;
   }

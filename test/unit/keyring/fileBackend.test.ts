@@ -191,6 +191,23 @@ describe('file backend and the Go aws-vault store', () => {
     await expect(new FileBackend({ dir, passphrase: 'nope' }).set('d', 'x')).rejects.toThrow(
       /wrong passphrase/,
     );
+    await expect(new FileBackend({ dir, passphrase: 'nope' }).get('bbb')).rejects.toThrow(
+      /wrong passphrase/,
+    );
+    // A damaged wrapped key reads like a wrong passphrase for that file
+    // alone; the other files say it is the file.
+    const wrappedPath = join(dir, 'bbb');
+    const wrapped = readFileSync(wrappedPath, 'utf8').split('.');
+    const key = Buffer.from(wrapped[1] as string, 'base64url');
+    key[0] = (key[0] as number) ^ 1;
+    wrapped[1] = key.toString('base64url');
+    writeFileSync(wrappedPath, wrapped.join('.'));
+    await expect(fresh().get('bbb')).rejects.toThrow(
+      /the file for "bbb" in .*keys is damaged: the passphrase that opens the other files does not; remove it/,
+    );
+    expect(await fresh().get('ccc')).toBe('third');
+    await fresh().set('ddd', 'fourth');
+    expect(await fresh().get('ddd')).toBe('fourth');
     // A damaged session points at clear.
     const session = 'sts.GetSessionToken,YQ,,1999999999';
     await fresh().set(session, '{}');
