@@ -3,6 +3,7 @@ import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import { describeExit, runShellCommand } from './runShellCommand.ts';
 import { redactCredentials } from './redact.ts';
+import { rfc3339 } from './rfc3339.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
 
 /**
@@ -69,6 +70,13 @@ export function parseCredentialProcessOutput(stdout: string, context: string): C
     if (typeof fields.Expiration !== 'string' || Number.isNaN(expiration.getTime())) {
       throw new UserError(
         `${context} printed an Expiration that is not an ISO 8601 time: ${JSON.stringify(fields.Expiration)}`,
+      );
+    }
+    // As the AWS CLI: credentials that have already expired are refused,
+    // not handed out (or cached) to fail at the first AWS call.
+    if (expiration.getTime() <= Date.now()) {
+      throw new UserError(
+        `${context} printed credentials that have already expired (Expiration ${rfc3339(expiration)}); check the command`,
       );
     }
     creds.expiration = expiration;

@@ -3,7 +3,16 @@ export interface ShellCommandResult {
   /** Exit code, or undefined when a signal ended it. */
   code: number | undefined;
   signal: NodeJS.Signals | undefined;
+  /** It printed more than {@link MAX_OUTPUT_BYTES} and was stopped (code is then undefined). */
+  overflow?: boolean;
 }
+
+/**
+ * The most a command may print: a credentials document, a token or a code
+ * is a few KB. A runaway command (`yes`) is stopped at this, not read until
+ * memory runs out.
+ */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * Runs `command` through the shell, as the AWS CLI and the Go aws-vault run
@@ -28,9 +37,27 @@ export async function runShellCommand(
       stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'inherit'],
     });
     const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    let overflow = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (overflow) return;
+      size += chunk.length;
+      if (size > MAX_OUTPUT_BYTES) {
+        overflow = true;
+        chunks.length = 0;
+        // The shell, and (closing the pipe) whatever it started that writes to it.
+        child.kill('SIGKILL');
+        child.stdout.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      if (overflow) {
+        resolve({ stdout: '', code: undefined, signal: signal ?? 'SIGKILL', overflow: true });
+        return;
+      }
       resolve({
         stdout: Buffer.concat(chunks).toString('utf8'),
         code: code ?? undefined,
@@ -42,6 +69,9 @@ export async function runShellCommand(
 
 /** `exited with code 2` / `was killed by SIGTERM`, for messages. */
 export function describeExit(result: ShellCommandResult): string {
+  if (result.overflow === true) {
+    return `printed more than ${MAX_OUTPUT_BYTES / 1024 / 1024} MiB and was stopped`;
+  }
   return result.signal !== undefined
     ? `was killed by ${result.signal}`
     : `exited with code ${result.code ?? 'unknown'}`;

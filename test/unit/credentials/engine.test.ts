@@ -449,6 +449,35 @@ describe('other sources', () => {
     await expect(h.credentialsFor('v2')).rejects.toThrow(/only Version 1 is supported/);
   });
 
+  it('refuses expired credential_process output and stops a runaway one, caching nothing', async () => {
+    h = harness(
+      fake,
+      (dir) =>
+        `[profile past]\ncredential_process = cat ${join(dir, 'past.json')}\n\n[profile runaway]\ncredential_process = yes\n`,
+    );
+    writeFileSync(
+      join(h.dir, 'past.json'),
+      JSON.stringify({
+        Version: 1,
+        AccessKeyId: 'AKIAPAST',
+        SecretAccessKey: 'SECRETPAST',
+        SessionToken: 'TOKENPAST',
+        Expiration: '2020-01-01T00:00:00Z',
+      }),
+    );
+    const past = await h.credentialsFor('past').catch((e: Error) => e);
+    expect(String(past)).toMatch(
+      /credential_process "cat .*past\.json" printed credentials that have already expired \(Expiration 2020-01-01T00:00:00Z\); check the command$/,
+    );
+    expect(String(past)).not.toContain('SECRETPAST');
+    const started = Date.now();
+    await expect(h.credentialsFor('runaway')).rejects.toThrow(
+      /credential_process "yes" printed more than 1 MiB and was stopped/,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await h.sessions.list()).toEqual([]);
+  });
+
   it('uses web_identity_token_file and web_identity_token_process', async () => {
     h = harness(
       fake,
