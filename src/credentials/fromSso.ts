@@ -58,6 +58,9 @@ export function ssoSettingsOf(profile: ProfileConfig): SsoSettings {
   };
 }
 
+/** How long a process waits for another's SSO sign-in: the device code's lifetime (10 min) and some. */
+const SSO_SIGN_IN_WAIT_MS = 15 * 60_000;
+
 /** A file-name-safe lock name for the SSO sign-in of one start URL. */
 export function ssoLockName(startUrl: string): string {
   return `oidc,${Buffer.from(startUrl, 'utf8').toString('base64url')}`;
@@ -208,11 +211,22 @@ async function accessToken(
     deps.debug(`${p}: using cached SSO token for ${settings.startUrl}`);
     return (quick as OidcToken).accessToken;
   }
+  const stderr = hooks.stderr ?? process.stderr;
   const withLock =
     deps.withLock ??
     (async <T>(dir: string, name: string, fn: () => Promise<T>) => {
       const { withLock: lock } = await import('../keyring/lock.ts');
-      return lock(dir, name, fn);
+      // Another process may be in the device sign-in, whose code lasts about
+      // 10 minutes: wait that long, and say what is being waited for.
+      return lock(dir, name, fn, {
+        timeoutMs: SSO_SIGN_IN_WAIT_MS,
+        noticeAfterMs: 3000,
+        debug: deps.debug,
+        onWait: (holder) =>
+          stderr.write(
+            `aws-vault: waiting for the SSO sign-in to ${settings.startUrl} in another aws-vault (process ${holder.pid}); approve it in the browser or with the code that one printed\n`,
+          ),
+      });
     });
   return withLock(deps.lockDir, ssoLockName(settings.startUrl), async () => {
     const stored = await store.get(settings.startUrl, { includeExpired: true });
@@ -239,7 +253,7 @@ async function accessToken(
               hooks.openBrowser ??
               ((url: string) => openBrowser(url, { env: deps.env, debug: deps.debug })),
           }),
-      stderr: hooks.stderr ?? process.stderr,
+      stderr,
       debug: deps.debug,
       ...(hooks.sleep !== undefined ? { sleep: hooks.sleep } : {}),
       now,

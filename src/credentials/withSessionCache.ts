@@ -26,9 +26,22 @@ export function lockNameFor(meta: SessionMeta): string {
   return `${meta.type},${b64(meta.profileName)},${b64(meta.mfaSerial ?? '')}`;
 }
 
-async function defaultWithLock<T>(lockDir: string, name: string, fn: () => Promise<T>) {
-  const { withLock } = await import('../keyring/lock.ts');
-  return withLock(lockDir, name, fn);
+/** Long enough for another process's MFA prompt or SSO sign-in (its code lasts 10 minutes). */
+const REFRESH_WAIT_MS = 15 * 60_000;
+
+function defaultWithLock(meta: SessionMeta) {
+  return async <T>(lockDir: string, name: string, fn: () => Promise<T>) => {
+    const { withLock } = await import('../keyring/lock.ts');
+    return withLock(lockDir, name, fn, {
+      timeoutMs: REFRESH_WAIT_MS,
+      // A refresh takes well under a second; a longer wait is someone's prompt.
+      noticeAfterMs: 3000,
+      onWait: (holder) =>
+        process.stderr.write(
+          `aws-vault: waiting for another aws-vault (process ${holder.pid}) getting a new ${meta.type} session for profile ${meta.profileName} (it may be asking for an MFA code or an SSO sign-in)\n`,
+        ),
+    });
+  };
 }
 
 /**
@@ -57,7 +70,7 @@ export function withSessionCache(
     const cached = await lookup();
     if (cached !== undefined) return cached;
     if (deps.cachedOnly === true) needFullCli(`${who}: no cached session ${meta.type}`);
-    const withLock = deps.withLock ?? defaultWithLock;
+    const withLock = deps.withLock ?? defaultWithLock(meta);
     return withLock(deps.lockDir, lockNameFor(meta), async () => {
       const again = await lookup();
       if (again !== undefined) return again;

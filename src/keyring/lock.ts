@@ -17,6 +17,9 @@ export interface LockOptions {
    */
   staleMs?: number;
   debug?: (line: string) => void;
+  /** Called once when this process has waited `noticeAfterMs` (default 1s) for a live holder. */
+  onWait?: (holder: { pid: number; host: string }) => void;
+  noticeAfterMs?: number;
 }
 
 /** What a lock file holds. */
@@ -77,8 +80,10 @@ export async function acquireLock(
     token: randomBytes(12).toString('hex'),
     since: new Date().toISOString(),
   };
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let announced = false;
+  let noticed = false;
   for (;;) {
     if (await tryCreate(path, me)) break;
     const holder = await readHolder(path);
@@ -89,6 +94,15 @@ export async function acquireLock(
     if (!announced && holder !== 'missing' && holder !== 'invalid') {
       debug(`lock ${name}: waiting for process ${holder.pid}`);
       announced = true;
+    }
+    if (
+      !noticed &&
+      typeof holder === 'object' &&
+      opts.onWait !== undefined &&
+      Date.now() - started >= (opts.noticeAfterMs ?? 1000)
+    ) {
+      noticed = true;
+      opts.onWait(holder);
     }
     if (Date.now() >= deadline) {
       const who =

@@ -32,7 +32,8 @@ mfa_process = sh -c 'echo prompt >> ${counter}; cat ${codeFile}'
       ),
     );
     for (const result of results) {
-      expect(result.stderr).toBe('');
+      // A waiter on a slow machine may say, once, what it waits for.
+      expect(result.stderr.replace(/^aws-vault: waiting for another aws-vault .*\n/, '')).toBe('');
       expect(result.exitCode).toBe(0);
     }
     expect(readFileSync(counter, 'utf8')).toBe('prompt\n');

@@ -215,4 +215,21 @@ sso_role_name = Extra
     expect(w.fake.count('StartDeviceAuthorization')).toBe(1);
     expect(w.fake.count('GetRoleCredentials')).toBe(1);
   });
+
+  it('a process waiting for the sign-in in another says what it waits for', async () => {
+    expect((await run(['clear', 'extra'])).exitCode).toBe(0);
+    w.fake.reset();
+    const first = run(['export', 'extra']);
+    while (w.fake.sso.pendingUserCodes().length === 0) await new Promise((r) => setTimeout(r, 50));
+    const second = run(['export', 'extra']);
+    await new Promise((r) => setTimeout(r, 4000));
+    for (const code of w.fake.sso.pendingUserCodes()) w.fake.approveDeviceAuthorization(code);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.exitCode, a.stderr).toBe(0);
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(
+      /^aws-vault: waiting for another aws-vault \(process \d+\) getting a new sso\.GetRoleCredentials session for profile extra \(it may be asking for an MFA code or an SSO sign-in\)$/m,
+    );
+    expect(w.fake.count('StartDeviceAuthorization')).toBe(1);
+  });
 });

@@ -93,11 +93,18 @@ describe('withLock across processes', () => {
   it('waits for a live holder and gives up after the timeout with a clear error', async () => {
     const { child } = run(['hold', lockDir, 'prod']);
     await untilLine(child, 'locked');
+    const waited: number[] = [];
     await expect(
-      withLock(lockDir, 'prod', async () => 'never', { timeoutMs: 300 }),
+      withLock(lockDir, 'prod', async () => 'never', {
+        timeoutMs: 300,
+        noticeAfterMs: 100,
+        onWait: (holder) => waited.push(holder.pid),
+      }),
     ).rejects.toThrow(
       new RegExp(`timed out after 0s waiting for process ${child.pid} .*delete that file`),
     );
+    // Told once what it waits for, after waiting a while.
+    expect(waited).toEqual([child.pid]);
   }, 30_000);
 
   it('hands over to a waiter within a poll interval of the release', async () => {
