@@ -234,29 +234,39 @@ async function accessToken(
       deps.debug(`${p}: using SSO token for ${settings.startUrl} from another process`);
       return (stored as OidcToken).accessToken;
     }
+    let clientRejected = false;
     if (stored !== undefined) {
       const refreshed = await tryRefresh(p, stored, settings, api, deps, now);
-      if (refreshed !== undefined) return refreshed;
+      if (typeof refreshed === 'string') return refreshed;
+      clientRejected = refreshed === CLIENT_REJECTED;
     }
     deps.debug(`${p}: signing in to ${settings.startUrl} (device authorization)`);
     const { openBrowser } = await import('../prompt/browser.ts');
-    const client = reusableClient(stored, settings, now);
-    const flow = runDeviceFlow({
-      api,
-      startUrl: settings.startUrl,
-      ...(client !== undefined ? { client } : {}),
-      ...(settings.scopes !== undefined ? { scopes: settings.scopes } : {}),
-      ...(deps.ssoUseStdout
-        ? {}
-        : {
-            openBrowser:
-              hooks.openBrowser ??
-              ((url: string) => openBrowser(url, { env: deps.env, debug: deps.debug })),
-          }),
-      stderr,
-      debug: deps.debug,
-      ...(hooks.sleep !== undefined ? { sleep: hooks.sleep } : {}),
-      now,
+    const client = clientRejected ? undefined : reusableClient(stored, settings, now);
+    const signIn = (registered: OidcClient | undefined) =>
+      runDeviceFlow({
+        api,
+        startUrl: settings.startUrl,
+        ...(registered !== undefined ? { client: registered } : {}),
+        ...(settings.scopes !== undefined ? { scopes: settings.scopes } : {}),
+        ...(deps.ssoUseStdout
+          ? {}
+          : {
+              openBrowser:
+                hooks.openBrowser ??
+                ((url: string) => openBrowser(url, { env: deps.env, debug: deps.debug })),
+            }),
+        stderr,
+        debug: deps.debug,
+        ...(hooks.sleep !== undefined ? { sleep: hooks.sleep } : {}),
+        now,
+      });
+    // A client registered earlier that the service no longer knows (deleted,
+    // or of another sso_region): register a new one, once.
+    const flow = signIn(client).catch((error: unknown) => {
+      if (client === undefined || ssoErrorName(error) !== 'InvalidClientException') throw error;
+      deps.debug(`${p}: the OIDC client registered earlier was refused; registering a new one`);
+      return signIn(undefined);
     });
     const result = await flow.catch(async (error: unknown) => {
       throw await ssoError(p, profile, settings, deps, error, 'sso-oidc');
@@ -291,6 +301,8 @@ function reusableClient(
   if (stored.registrationExpiresAt.getTime() - now() < 86_400_000) return undefined;
   const key = (scopes: string[] | undefined) => [...(scopes ?? [])].sort().join(' ');
   if (key(stored.scopes) !== key(settings.scopes)) return undefined;
+  // A client is registered in one region (an edited sso_region needs another).
+  if (stored.region !== undefined && stored.region !== settings.region) return undefined;
   return {
     clientId: stored.clientId,
     clientSecret: stored.clientSecret,
@@ -298,7 +310,14 @@ function reusableClient(
   };
 }
 
-/** Uses the stored refresh token; undefined (after a debug line) when it cannot. */
+/** What tryRefresh says when the service refused the stored client registration. */
+const CLIENT_REJECTED = Symbol('client rejected');
+
+/**
+ * Uses the stored refresh token: the new access token; undefined (after a
+ * debug line) when it cannot, {@link CLIENT_REJECTED} when the service no
+ * longer knows the client it was issued to.
+ */
 async function tryRefresh(
   p: string,
   stored: OidcToken,
@@ -306,7 +325,7 @@ async function tryRefresh(
   api: SsoApi,
   deps: EngineDeps,
   now: () => number,
-): Promise<string | undefined> {
+): Promise<string | typeof CLIENT_REJECTED | undefined> {
   const store = deps.oidcTokens as OidcTokenStore;
   if (stored.refreshToken === undefined || !stored.clientId || !stored.clientSecret) {
     deps.debug(`${p}: the SSO token has expired and has no refresh token`);
@@ -315,6 +334,10 @@ async function tryRefresh(
   if (stored.registrationExpiresAt && stored.registrationExpiresAt.getTime() <= now()) {
     deps.debug(`${p}: the SSO client registration has expired; cannot refresh`);
     return undefined;
+  }
+  if (stored.region !== undefined && stored.region !== settings.region) {
+    deps.debug(`${p}: the SSO token is of sso_region ${stored.region}; signing in again`);
+    return CLIENT_REJECTED;
   }
   try {
     const token = await api.createTokenFromRefreshToken({
@@ -340,6 +363,6 @@ async function tryRefresh(
     deps.debug(
       `${p}: refreshing the SSO token failed (${ssoErrorName(error) ?? 'error'}); signing in again`,
     );
-    return undefined;
+    return ssoErrorName(error) === 'InvalidClientException' ? CLIENT_REJECTED : undefined;
   }
 }

@@ -216,6 +216,51 @@ describe('fromSso', () => {
     expect(h.calls.filter((c) => c === 'StartDeviceAuthorization')).toHaveLength(2);
   });
 
+  it('registers a new client when the stored one is refused, or was made for another sso_region', async () => {
+    const invalid = () =>
+      Object.assign(new Error('Invalid client'), {
+        name: 'InvalidClientException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    const registrations = (h: ReturnType<typeof harness>) =>
+      h.calls.filter((c) => c.startsWith('RegisterClient')).length;
+
+    // The refresh token's client is refused: the sign-in registers anew.
+    const a = harness({ refresh: true });
+    await fromSso(profile(), a.deps, a.hooks)();
+    a.advance(9 * 3600);
+    a.hooks.api.createTokenFromRefreshToken = async () => {
+      throw invalid();
+    };
+    expect((await fromSso(profile(), a.deps, a.hooks)()).accessKeyId).toBe('ASIA2');
+    expect(registrations(a)).toBe(2);
+
+    // The sign-in with the stored client is refused: once more with a new one.
+    const b = harness();
+    await fromSso(profile(), b.deps, b.hooks)();
+    b.revokeAll();
+    await b.sessions.removeForProfile('dev');
+    const start = b.hooks.api.startDeviceAuthorization.bind(b.hooks.api);
+    let refuse = true;
+    b.hooks.api.startDeviceAuthorization = async (input) => {
+      if (refuse) {
+        refuse = false;
+        throw invalid();
+      }
+      return start(input);
+    };
+    expect((await fromSso(profile(), b.deps, b.hooks)()).accessKeyId).toBe('ASIA2');
+    expect(registrations(b)).toBe(2);
+
+    // An edited sso_region: the client of the old one is not used.
+    const c = harness({ refresh: true });
+    await fromSso(profile(), c.deps, c.hooks)();
+    c.advance(9 * 3600);
+    await fromSso(profile({ ssoRegion: 'us-east-2' }), c.deps, c.hooks)();
+    expect(registrations(c)).toBe(2);
+    expect(c.calls.some((call) => call.startsWith('CreateToken(refresh'))).toBe(false);
+  });
+
   it('explains a role the user is not assigned to', async () => {
     const h = harness();
     h.hooks.api.getRoleCredentials = async () => {
