@@ -39,15 +39,26 @@ export function ssoSettingsOf(profile: ProfileConfig): SsoSettings {
     ['sso_role_name', profile.ssoRoleName],
   ]
     .filter(([, value]) => value === undefined || value === '')
-    .map(([key]) => key);
+    .map(([key]) => key as string);
   if (missing.length > 0) {
     const where = profile.ssoSession
       ? `profile ${profile.name} (sso_session ${profile.ssoSession})`
       : `profile ${profile.name}`;
-    throw new UserError(
-      `${where}: SSO needs ${missing.join(', ')} in ${profile.file}` +
-        (profile.ssoSession ? ' (in the profile or its [sso-session] section)' : ''),
-    );
+    // sso_start_url and sso_region may come from the [sso-session]; the
+    // account and role are the profile's own.
+    const session: string[] = missing.filter((k) => k === 'sso_start_url' || k === 'sso_region');
+    const own = missing.filter((k) => !session.includes(k));
+    const parts = profile.ssoSession
+      ? [
+          ...(session.length > 0
+            ? [
+                `${session.join(', ')} (in the profile or its [sso-session ${profile.ssoSession}] section)`,
+              ]
+            : []),
+          ...(own.length > 0 ? [`${own.join(', ')} (in the profile)`] : []),
+        ]
+      : [missing.join(', ')];
+    throw new UserError(`${where}: SSO needs ${parts.join(' and ')} in ${profile.file}`);
   }
   return {
     startUrl: profile.ssoStartUrl as string,

@@ -123,7 +123,10 @@ async function stepFor(
     return source;
   }
 
-  if (profile.ssoStartUrl !== undefined && profile.ssoStartUrl !== '') {
+  // Any SSO setting makes it an SSO profile, so a missing one is named
+  // (sso_start_url in an [sso-session], say), not "no credentials".
+  const sso = [profile.ssoStartUrl, profile.ssoSession, profile.ssoAccountId, profile.ssoRoleName];
+  if (sso.some((value) => value !== undefined && value !== '')) {
     deps.debug(`${p}: using SSO role credentials`);
     const { fromSso } = await import('./fromSso.ts');
     return { provider: fromSso(profile, deps), kind: 'temporary', profileName: profile.name };

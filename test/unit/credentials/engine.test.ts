@@ -449,6 +449,20 @@ describe('other sources', () => {
     await expect(h.credentialsFor('v2')).rejects.toThrow(/only Version 1 is supported/);
   });
 
+  it('names the SSO setting an sso_session profile lacks, not "no credentials"', async () => {
+    h = harness(
+      fake,
+      () =>
+        '[sso-session empty]\nsso_region = us-east-1\n\n[profile e]\nsso_session = empty\nsso_account_id = 111122223333\nsso_role_name = Dev\n\n[profile bare]\nsso_account_id = 111122223333\n',
+    );
+    await expect(h.credentialsFor('e')).rejects.toThrow(
+      /^profile e \(sso_session empty\): SSO needs sso_start_url \(in the profile or its \[sso-session empty\] section\) in /,
+    );
+    await expect(h.credentialsFor('bare')).rejects.toThrow(
+      /^profile bare: SSO needs sso_start_url, sso_region, sso_role_name in /,
+    );
+  });
+
   it('refuses expired credential_process output and stops a runaway one, caching nothing', async () => {
     h = harness(
       fake,

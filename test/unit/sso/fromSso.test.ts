@@ -137,7 +137,12 @@ describe('ssoSettingsOf', () => {
   it('names every missing setting and the sso-session', () => {
     expect(() =>
       ssoSettingsOf(profile({ ssoRegion: undefined, ssoRoleName: '', ssoSession: 'corp' })),
-    ).toThrow(/sso_session corp\): SSO needs sso_region, sso_role_name .*\[sso-session\]/);
+    ).toThrow(
+      'profile dev (sso_session corp): SSO needs sso_region (in the profile or its [sso-session corp] section) and sso_role_name (in the profile) in /tmp/config',
+    );
+    expect(() => ssoSettingsOf(profile({ ssoStartUrl: undefined }))).toThrow(
+      'profile dev: SSO needs sso_start_url in /tmp/config',
+    );
   });
 });
 
