@@ -4,6 +4,7 @@
 // what it needs when it runs.
 import { join } from 'node:path';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
+import { resolveProfileConfig } from '../config/resolveProfileConfig.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import { needFullCli } from '../errors.ts';
 import type { MfaPrompt } from '../credentials/types.ts';
@@ -164,11 +165,17 @@ export function profileNameArg(value: string): string {
   return value;
 }
 
-/** The SSO start URL of a profile: its `sso_start_url`, or its `[sso-session]`'s. */
+/**
+ * The SSO start URL a profile signs in to, resolved as its credentials are
+ * (its `[sso-session]`, `include_profile`, `[default]`), so `list` and
+ * `clear` name the token it really uses; undefined for none or a profile
+ * that does not resolve.
+ */
 export function ssoStartUrlOf(config: ConfigFile, profile: string): string | undefined {
-  const section = config.profileSection(profile);
-  if (!section) return undefined;
-  if (section.sso_start_url) return section.sso_start_url;
-  if (section.sso_session) return config.ssoSessionSection?.(section.sso_session)?.sso_start_url;
-  return undefined;
+  if (!config.hasProfile(profile)) return undefined;
+  try {
+    return resolveProfileConfig(config, profile, { env: {} }).ssoStartUrl || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -34,6 +34,9 @@ sso_session = corp
 sso_account_id = ${ACCOUNT}
 sso_role_name = ReadOnly
 
+[profile included]
+include_profile = readonly
+
 [profile corp-audit]
 sso_session = corp
 sso_account_id = ${ACCOUNT}
@@ -128,6 +131,9 @@ sso_role_name = Extra
     // list shows the sessions; clear removes them.
     const list = await run(['list', '--sessions']);
     expect(list.stdout).toMatch(/sso\.GetRoleCredentials/);
+    // The token shows for a profile that gets its SSO settings through include_profile too.
+    const table = await run(['list']);
+    expect(table.stdout).toMatch(/^included\s+-\s+oidc:https:\/\/\S+\s*$/m);
   });
 
   it('logs in to the console with SSO role credentials directly', async () => {
