@@ -83,6 +83,9 @@ export class FileBackend implements Backend {
   }
 
   async set(key: string, value: string, options?: SetOptions): Promise<void> {
+    // The passphrase first: without one (no variable, no terminal) nothing,
+    // not even the folder, is created.
+    await this.#passphraseKeys();
     await this.#checkDir(true);
     await this.#verifyPassphrase();
     const token = await this.#encrypt(JSON.stringify(toGoKeyringItem(key, value, options)));

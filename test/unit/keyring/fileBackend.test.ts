@@ -3,6 +3,7 @@ import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import {
   chmodSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -222,6 +223,12 @@ describe('file backend and the Go aws-vault store', () => {
     const none = new FileBackend({ dir });
     await expect(none.get('interop')).rejects.toThrow(/AWS_VAULT_FILE_PASSPHRASE/);
     expect(await none.keys()).toEqual(['interop', 'team/dev prod']); // listing needs no passphrase
+    // A first write without a passphrase creates nothing, not even the folder.
+    const fresh = join(tmp, 'new', 'keys');
+    await expect(new FileBackend({ dir: fresh }).set('k', 'v')).rejects.toThrow(
+      /AWS_VAULT_FILE_PASSPHRASE/,
+    );
+    expect(existsSync(join(tmp, 'new'))).toBe(false);
     let asked = 0;
     const prompted = new FileBackend({
       dir,
