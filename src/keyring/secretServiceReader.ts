@@ -189,6 +189,52 @@ function secretCall(
   };
 }
 
+/** The bus's Hello, which every connection sends first. */
+const HELLO: DbusCall = {
+  destination: 'org.freedesktop.DBus',
+  path: '/org/freedesktop/DBus',
+  interface: 'org.freedesktop.DBus',
+  member: 'Hello',
+};
+
+/**
+ * One conversation on a new bus connection: Hello and `first` go out with
+ * the authentication (pipelined), then `then` gets their replies (Hello's
+ * left out) and may call more. Undefined when the bus is not there, refuses
+ * us, errs, or `timeoutMs` passes; the connection is let go either way.
+ */
+async function overTheBus<T>(
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  first: DbusCall[],
+  then: (bus: BusConnection, replies: DbusValue[][]) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const path = sessionBusSocket(env);
+  if (path === undefined) return undefined;
+  const bus = new BusConnection(path);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+  });
+  const talk = async (): Promise<T | undefined> => {
+    const authenticated = bus.authenticate();
+    const calls = bus.callAll([HELLO, ...first]);
+    if (!(await authenticated)) {
+      calls.catch(() => undefined);
+      return undefined;
+    }
+    return then(bus, (await calls).slice(1));
+  };
+  try {
+    return await Promise.race([talk(), timeout]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    bus.close();
+  }
+}
+
 /**
  * Every item whose `service` attribute is `service`, as username -> secret
  * (UTF-8), from unlocked collections; undefined when it cannot answer simply
@@ -199,50 +245,29 @@ export async function readSecretServiceItems(
   service: string,
   timeoutMs = 2000,
 ): Promise<Map<string, string> | undefined> {
-  const path = sessionBusSocket(env);
-  if (path === undefined) return undefined;
-  const bus = new BusConnection(path);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
-  });
-  try {
-    return await Promise.race([read(bus, service), timeout]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    bus.close();
-  }
+  // Two round trips: everything that needs no answer is sent at once.
+  return overTheBus(
+    env,
+    timeoutMs,
+    [
+      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', [
+        'plain',
+        { signature: 's', value: '' },
+      ]),
+      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
+        new Map([['service', service]]),
+      ]),
+    ],
+    (bus, replies) => read(bus, service, replies),
+  );
 }
 
-async function read(bus: BusConnection, service: string): Promise<Map<string, string> | undefined> {
-  // Two round trips: everything that needs no answer is sent at once.
-  const authenticated = bus.authenticate();
-  const calls = bus.callAll([
-    {
-      destination: 'org.freedesktop.DBus',
-      path: '/org/freedesktop/DBus',
-      interface: 'org.freedesktop.DBus',
-      member: 'Hello',
-    },
-    secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'OpenSession', 'sv', [
-      'plain',
-      { signature: 's', value: '' },
-    ]),
-    secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
-      new Map([['service', service]]),
-    ]),
-  ]);
-  if (!(await authenticated)) {
-    calls.catch(() => undefined);
-    return undefined;
-  }
-  const [, [, session], [unlocked, locked]] = (await calls) as [
-    unknown,
-    [unknown, string],
-    [string[], string[]],
-  ];
+async function read(
+  bus: BusConnection,
+  service: string,
+  replies: DbusValue[][],
+): Promise<Map<string, string> | undefined> {
+  const [[, session], [unlocked, locked]] = replies as [[unknown, string], [string[], string[]]];
   // Locked items need an unlock (a prompt), and none found may mean a locked
   // or missing collection: the library's path explains those.
   if (locked.length > 0 || unlocked.length === 0) return undefined;
@@ -286,33 +311,12 @@ export async function collectionLabel(
   name: string,
   timeoutMs = 2000,
 ): Promise<string | undefined> {
-  const path = sessionBusSocket(env);
-  if (path === undefined) return undefined;
-  const bus = new BusConnection(path);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs);
-  });
-  const lookup = async (): Promise<string | undefined> => {
-    const authenticated = bus.authenticate();
-    const calls = bus.callAll([
-      {
-        destination: 'org.freedesktop.DBus',
-        path: '/org/freedesktop/DBus',
-        interface: 'org.freedesktop.DBus',
-        member: 'Hello',
-      },
-      secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-        'org.freedesktop.Secret.Service',
-        'Collections',
-      ]),
-    ]);
-    if (!(await authenticated)) {
-      calls.catch(() => undefined);
-      return undefined;
-    }
-    const [, [collections]] = (await calls) as [unknown, [DbusVariant]];
-    const paths = collections.value as string[];
+  const collectionsCall = secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+    'org.freedesktop.Secret.Service',
+    'Collections',
+  ]);
+  return overTheBus(env, timeoutMs, [collectionsCall], async (bus, replies) => {
+    const paths = (replies[0]?.[0] as DbusVariant).value as string[];
     const labels = await bus.callAll(
       paths.map((collection) =>
         secretCall(collection, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
@@ -326,13 +330,5 @@ export async function collectionLabel(
     const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
     const label = byPath < 0 ? undefined : labelOf(byPath);
     return typeof label === 'string' ? label : undefined;
-  };
-  try {
-    return await Promise.race([lookup(), timeout]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    bus.close();
-  }
+  });
 }
