@@ -166,13 +166,17 @@ describe('file backend and the Go aws-vault store', () => {
     const backend = new FileBackend({ dir, passphrase: 'pw' });
     await backend.set('aaa', 'first');
     await backend.set('bbb', 'second');
+    /** Flips one bit of part `part` of the JWE in the file for `key`. */
+    const damage = (key: string, part: number) => {
+      const path = join(dir, key);
+      const parts = readFileSync(path, 'utf8').split('.');
+      const bytes = Buffer.from(parts[part] as string, 'base64url');
+      bytes[0] = (bytes[0] as number) ^ 1;
+      parts[part] = bytes.toString('base64url');
+      writeFileSync(path, parts.join('.'));
+    };
     // aaa sorts first, so it is the file the passphrase is checked against.
-    const path = join(dir, 'aaa');
-    const parts = readFileSync(path, 'utf8').split('.');
-    const ct = Buffer.from(parts[3] as string, 'base64url');
-    ct[0] = (ct[0] as number) ^ 1;
-    parts[3] = ct.toString('base64url');
-    writeFileSync(path, parts.join('.'));
+    damage('aaa', 3); // the ciphertext
 
     const fresh = () => new FileBackend({ dir, passphrase: 'pw' });
     const error = await fresh()
@@ -197,12 +201,7 @@ describe('file backend and the Go aws-vault store', () => {
     );
     // A damaged wrapped key reads like a wrong passphrase for that file
     // alone; the other files say it is the file.
-    const wrappedPath = join(dir, 'bbb');
-    const wrapped = readFileSync(wrappedPath, 'utf8').split('.');
-    const key = Buffer.from(wrapped[1] as string, 'base64url');
-    key[0] = (key[0] as number) ^ 1;
-    wrapped[1] = key.toString('base64url');
-    writeFileSync(wrappedPath, wrapped.join('.'));
+    damage('bbb', 1); // the wrapped key
     await expect(fresh().get('bbb')).rejects.toThrow(
       /the file for "bbb" in .*keys is damaged: the passphrase that opens the other files does not; remove it/,
     );
