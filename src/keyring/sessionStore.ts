@@ -142,9 +142,9 @@ export class SessionStore {
       }
       const session = value === undefined ? undefined : parseSession(value, candidate.expiration);
       if (session !== undefined) {
-        // Asked for otherwise (an edited role_arn, AWS_ROLE_ARN): the
-        // refresh replaces it. One without a request (the Go aws-vault's,
-        // or older) is shared, as the Go aws-vault shares it.
+        // Asked for otherwise (an edited role_arn, AWS_ROLE_ARN): not this
+        // request's; the refresh stores one of its own beside it. One without
+        // a request (the Go aws-vault's, or older) is shared, as Go shares it.
         if (meta.request !== undefined && session.request !== undefined) {
           if (session.request !== meta.request) continue;
         }
