@@ -7,7 +7,12 @@ import type { EngineDeps } from './engineDeps.ts';
 import { runDeviceFlow } from './ssoDeviceFlow.ts';
 import { ssoErrorName, ssoErrorStatus } from './ssoErrors.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
-import { formatTimeLeft, requestOf, withSessionCache } from './withSessionCache.ts';
+import {
+  formatTimeLeft,
+  REFRESH_WAIT_MS,
+  requestOf,
+  withSessionCache,
+} from './withSessionCache.ts';
 
 /** An access token with less than this left is refreshed rather than used. */
 const TOKEN_MIN_TTL_MS = 5 * 60_000;
@@ -68,9 +73,6 @@ export function ssoSettingsOf(profile: ProfileConfig): SsoSettings {
     scopes: profile.ssoRegistrationScopes,
   };
 }
-
-/** How long a process waits for another's SSO sign-in: the device code's lifetime (10 min) and some. */
-const SSO_SIGN_IN_WAIT_MS = 15 * 60_000;
 
 /** A file-name-safe lock name for the SSO sign-in of one start URL. */
 export function ssoLockName(startUrl: string): string {
@@ -230,7 +232,7 @@ async function accessToken(
       // Another process may be in the device sign-in, whose code lasts about
       // 10 minutes: wait that long, and say what is being waited for.
       return lock(dir, name, fn, {
-        timeoutMs: SSO_SIGN_IN_WAIT_MS,
+        timeoutMs: REFRESH_WAIT_MS,
         noticeAfterMs: 3000,
         debug: deps.debug,
         onWait: (holder) =>

@@ -27,7 +27,7 @@ export function lockNameFor(meta: SessionMeta): string {
 }
 
 /** Long enough for another process's MFA prompt or SSO sign-in (its code lasts 10 minutes). */
-const REFRESH_WAIT_MS = 15 * 60_000;
+export const REFRESH_WAIT_MS = 15 * 60_000;
 
 function defaultWithLock(meta: SessionMeta) {
   return async <T>(lockDir: string, name: string, fn: () => Promise<T>) => {
