@@ -1,4 +1,12 @@
-import { accessSync, constants, openSync, readSync, closeSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 
@@ -222,6 +230,26 @@ export const FORWARDED_SIGNALS: NodeJS.Signals[] = [
   'SIGWINCH',
 ];
 
+/** The signals a terminal sends to its whole foreground process group. */
+const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
+
+/**
+ * True when this process is in its terminal's foreground process group
+ * (Linux: /proc/self/stat's pgrp and tpgid), where a terminal signal also
+ * reached the child; false when that cannot be told, so signals are passed on.
+ */
+function inTerminalForeground(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    // pid (comm) state ppid pgrp session tty_nr tpgid ...; comm may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [pgrp, ttyNr, tpgid] = [fields[2], fields[4], fields[5]].map(Number);
+    return ttyNr !== 0 && tpgid !== undefined && tpgid > 0 && tpgid === pgrp;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Runs `file` as a child with the terminal and `env`, passes on the signals
  * aws-vault receives, and resolves to the child's exit code (128+N when it
@@ -240,6 +268,15 @@ export async function runChild(
     const [argv0, ...args] = argv;
     const child = spawn(file, args, { argv0, env, stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => {
+      // Ctrl-C, Ctrl-\ and a resized window reach the whole foreground
+      // process group, the child included: sending them again would make
+      // one Ctrl-C two (terraform takes a second interrupt as "exit now").
+      if (TERMINAL_SIGNALS.includes(signal) && inTerminalForeground()) {
+        debug(
+          `exec: ${signal} came from the terminal, which sent it to child ${child.pid ?? '?'} too`,
+        );
+        return;
+      }
       debug(`exec: forwarding ${signal} to child ${child.pid ?? '?'}`);
       child.kill(signal);
     };

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { BIN, ROOT } from './_runCli.ts';
 import { startExecWorld, type ExecWorld } from './_exec.ts';
+import { startTmux, waitFor } from '../helpers/tmux.ts';
 
 /** A child that logs each signal it gets and exits 7 on TERM. */
 const TRAPPER = (dir: string) => `
@@ -86,6 +87,32 @@ describe('signals', () => {
       expect(await canConnect(Number(uri.port))).toBe(false);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('with a server, one Ctrl-C on the terminal reaches the command once (terraform: two mean "exit now")', async () => {
+    const dir = join(w.home.home, 'ctrl-c');
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, 'child.sh');
+    writeFileSync(
+      script,
+      `trap 'echo INT >> ${dir}/got' INT\necho $$ > ${dir}/ready\nwhile [ ! -s ${dir}/got ]; do sleep 0.1; done\nsleep 1\nexit 5\n`,
+    );
+    const term = startTmux(
+      dir,
+      w.env(),
+      // The shell running this script is in the foreground group too: it
+      // traps INT (a handler, which its children do not inherit) to go on.
+      `trap : INT\ncd '${ROOT}'\n'${process.execPath}' '${BIN}' exec --ecs-server sig -- sh ${script}\necho "exit=$?"\nsleep 30`,
+    );
+    try {
+      await waitForLines(join(dir, 'ready'), 1);
+      term.sendKeys('C-c');
+      await waitFor(() => term.screen().includes('exit='));
+      expect(term.screen()).toContain('exit=5');
+      expect(readFileSync(join(dir, 'got'), 'utf8')).toBe('INT\n');
+    } finally {
+      term.kill();
     }
   });
 
