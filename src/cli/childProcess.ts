@@ -99,11 +99,16 @@ export function whyNotDirectlyExecutable(file: string, depth = 0): string | unde
 
 /** The first 4 KB of `file` (the #! line, or the ELF and program headers), or undefined. */
 function readHead(file: string): Buffer | undefined {
+  return readRange(file, 0, 4096);
+}
+
+/** Up to `length` bytes of `file` from `position` (fewer at its end); undefined when unreadable. */
+function readRange(file: string, position: number, length: number): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const head = Buffer.alloc(4096);
-    return head.subarray(0, readSync(fd, head, 0, head.length, 0));
+    const bytes = Buffer.alloc(length);
+    return bytes.subarray(0, readSync(fd, bytes, 0, length, position));
   } catch {
     return undefined;
   } finally {
@@ -167,16 +172,8 @@ function whyNotRunnableElf(file: string, head: Buffer): string | undefined {
 function readAt(file: string, head: Buffer, position: number, length: number): Buffer | undefined {
   if (position + length <= head.length) return head.subarray(position, position + length);
   if (length > 65_536 || !Number.isSafeInteger(position)) return undefined;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const bytes = Buffer.alloc(length);
-    return readSync(fd, bytes, 0, length, position) === length ? bytes : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const bytes = readRange(file, position, length);
+  return bytes?.length === length ? bytes : undefined;
 }
 
 /**
