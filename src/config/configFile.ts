@@ -119,6 +119,11 @@ export class ConfigFile {
     return this.#find(kind, name)?.line;
   }
 
+  /** Throws the error {@link addProfile} would for `name`, without writing. */
+  checkAddable(name: string): void {
+    checkAddable(name, {}, this.path);
+  }
+
   /**
    * Appends `[profile NAME]` (`[default]` for `default`; NAME in quotes when it
    * has spaces or quotes, see `quoteName`) with `values` to the
@@ -128,11 +133,6 @@ export class ConfigFile {
    * folder is created 0700 when missing. A symlinked config is written
    * through to its target, so dotfile managers keep their link.
    */
-  /** Throws the error {@link addProfile} would for `name`, without writing. */
-  checkAddable(name: string): void {
-    checkAddable(name, {}, this.path);
-  }
-
   addProfile(name: string, values: Record<string, string> = {}): boolean {
     checkAddable(name, values, this.path);
     // Re-read: another process may have changed the file since it was loaded.
