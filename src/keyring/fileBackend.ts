@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
+import { shellWord, UserError } from '../errors.ts';
 import { DamagedItemError, type Backend, type SetOptions } from './backend.ts';
 import {
   goKeyringValue,
@@ -276,7 +276,7 @@ export class FileBackend implements Backend {
   #damaged(key: string, what: string, cause?: unknown): DamagedItemError {
     const fix = isSessionKey(key)
       ? 'it is a cached session: aws-vault clear removes it'
-      : `remove it with aws-vault remove --force '${key}' and add the key again`;
+      : `remove it with aws-vault remove --force ${shellWord(key)} and add the key again`;
     return new DamagedItemError(
       `file backend: the file for "${key}" in ${this.dir} ${what}; ${fix}`,
       cause === undefined ? undefined : { cause },

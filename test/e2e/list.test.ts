@@ -181,7 +181,7 @@ describe('a damaged file in the file store', () => {
     const read = await runCli(['export', '--no-session', broken], { env });
     expect(read.exitCode).toBe(1);
     expect(read.stderr).toContain(
-      `aws-vault: error: export: file backend: the file for "${broken}" in ${home.fileDir} is damaged or not an aws-vault file; remove it with aws-vault remove --force '${broken}' and add the key again`,
+      `aws-vault: error: export: file backend: the file for "${broken}" in ${home.fileDir} is damaged or not an aws-vault file; remove it with aws-vault remove --force ${broken} and add the key again`,
     );
     const removed = await runCli(['remove', '--force', broken], { env });
     expect(removed.exitCode, removed.stderr).toBe(0);

@@ -184,7 +184,7 @@ describe('file backend and the Go aws-vault store', () => {
       .catch((e: Error) => e);
     expect(error).toBeInstanceOf(DamagedItemError);
     expect(String(error)).toMatch(
-      /the file for "aaa" in .*keys is damaged or not an aws-vault file; remove it with aws-vault remove --force 'aaa'/,
+      /the file for "aaa" in .*keys is damaged or not an aws-vault file; remove it with aws-vault remove --force aaa and/,
     );
     expect(String(error)).not.toMatch(/passphrase/);
     expect(await fresh().get('bbb')).toBe('second');
@@ -214,6 +214,19 @@ describe('file backend and the Go aws-vault store', () => {
     writeFileSync(join(dir, encodeFileName(session)), 'garbage');
     await expect(fresh().get(session)).rejects.toThrow(
       /is damaged or not an aws-vault file; it is a cached session: aws-vault clear removes it/,
+    );
+  });
+
+  it("names a damaged file's profile as a shell word in the fix", async () => {
+    const dir = join(tmp, 'keys');
+    const backend = new FileBackend({ dir, passphrase: 'pw' });
+    await backend.set('good', 'x');
+    const name = "team's dev";
+    writeFileSync(join(dir, encodeFileName(name)), 'not a JWE');
+    const error = await new FileBackend({ dir, passphrase: 'pw' }).get(name).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(DamagedItemError);
+    expect(String(error)).toContain(
+      `remove it with aws-vault remove --force 'team'\\''s dev' and add the key again`,
     );
   });
 
