@@ -77,6 +77,11 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
     }
   }
 
+  if (input.fromEnv) {
+    const token = ['AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN'].find((name) => deps.env[name]);
+    refuseTemporary(deps.env.AWS_ACCESS_KEY_ID?.trim() ?? '', token ?? '');
+  }
+
   await deps.openVault?.();
 
   let accessKeyId: string;
@@ -89,6 +94,7 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
   } else {
     accessKeyId = await deps.prompter.text('Enter Access Key ID: ');
     if (accessKeyId === '') throw new UserError('the Access Key ID must not be empty');
+    refuseTemporary(accessKeyId, '');
     secretAccessKey = await deps.prompter.secret('Enter Secret Access Key: ');
     if (secretAccessKey === '') throw new UserError('the Secret Access Key must not be empty');
   }
@@ -103,6 +109,24 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
     const path = await deps.addProfile(name);
     deps.debug(`profile ${name}: added [profile ${name}] to ${path}`);
   }
+}
+
+/**
+ * Refuses temporary credentials (an `ASIA` key id, or a session token beside
+ * the keys): they stop working within hours, and without their token not even
+ * now. `add` stores an IAM user's long-term key (`AKIA`); sessions are
+ * aws-vault's to make. `token` names the variable holding one, if any.
+ */
+function refuseTemporary(accessKeyId: string, token: string): void {
+  const why = accessKeyId.startsWith('ASIA')
+    ? `${accessKeyId.slice(0, 4)}... is a temporary access key id`
+    : token !== ''
+      ? `${token} is set: these are temporary credentials`
+      : '';
+  if (why === '') return;
+  throw new UserError(
+    `${why} (from STS, or from inside aws-vault exec), which expire; add stores an IAM user's long-term access key (AKIA...): nothing was stored`,
+  );
 }
 
 /** A string quoted like Go's `%q` for the printable text profile names are. */

@@ -86,6 +86,63 @@ describe('add errors', () => {
     expect(r.stderr).toBe('aws-vault: error: add: Missing value for AWS_SECRET_ACCESS_KEY\n');
   });
 
+  it('refuses temporary credentials (a session token, an ASIA key id) before storing anything', async () => {
+    const home = makeTempHome({ config: '[profile ok]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const temporary = `ASIA${keys.accessKeyId.slice(4)}`;
+    const cases: [NodeJS.ProcessEnv, string][] = [
+      [
+        { ...keys, AWS_SESSION_TOKEN: 'session-token-value' },
+        'AWS_SESSION_TOKEN is set: these are temporary credentials',
+      ],
+      [{ ...keys, AWS_SECURITY_TOKEN: 'session-token-value' }, 'AWS_SECURITY_TOKEN is set'],
+      [{ ...keys, accessKeyId: temporary }, 'ASIA... is a temporary access key id'],
+    ];
+    for (const [vars, why] of cases) {
+      const r = await runCli(['add', '--env', 'ok'], {
+        env: home.env({
+          AWS_ACCESS_KEY_ID: vars.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: vars.secretAccessKey,
+          AWS_SESSION_TOKEN: vars.AWS_SESSION_TOKEN,
+          AWS_SECURITY_TOKEN: vars.AWS_SECURITY_TOKEN,
+        }),
+      });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(`aws-vault: error: add: ${why}`);
+      expect(r.stderr).toContain(
+        "which expire; add stores an IAM user's long-term access key (AKIA...): nothing was stored\n",
+      );
+      expect(r.stderr).not.toContain('session-token-value');
+      expect(r.stderr).not.toContain(keys.secretAccessKey);
+    }
+    expect(existsSync(home.fileDir)).toBe(false);
+  });
+
+  it("stores the keys another aws-vault's exec --no-session hands over (AWS_VAULT set, no token)", async () => {
+    // How keys move from the Go aws-vault's keychain: README "Moving from the Go aws-vault".
+    const home = makeTempHome({ config: '[profile ok]\n' });
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const r = await runCli(['add', '--env', 'ok'], {
+      env: home.env({
+        AWS_VAULT: 'ok',
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        AWS_REGION: 'eu-west-1',
+      }),
+    });
+    expect(r).toMatchObject({ exitCode: 0, stderr: '' });
+    const out = await runCli(['export', '--no-session', '--format=json', 'ok'], {
+      env: home.env(),
+    });
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      AccessKeyId: keys.accessKeyId,
+      SecretAccessKey: keys.secretAccessKey,
+    });
+  });
+
   it('refuses a profile whose source_profile is another profile', async () => {
     const home = makeTempHome({
       config:
@@ -253,6 +310,28 @@ describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {
         env: home.env(),
       });
       if (r.exitCode === 0) expect(JSON.parse(r.stdout).SecretAccessKey).toBe(keys.secretAccessKey);
+    } finally {
+      term.kill();
+    }
+  });
+
+  it('refuses a temporary (ASIA) key id typed at the prompt, before asking for the secret', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const term = startTmux(
+      home.home,
+      home.env(),
+      `${process.execPath} ${BIN} add tty-profile; echo EXIT=$?; sleep 30`,
+      { width: 200, height: 50 },
+    );
+    try {
+      await waitFor(() => term.screen().includes('Enter Access Key ID:'));
+      term.sendKeys('ASIAEXAMPLEEXAMPLE12', 'Enter');
+      const text = await waitFor(() => term.screen().includes('EXIT=') && term.screen());
+      expect(text).toContain('EXIT=1');
+      expect(text).toContain('add: ASIA... is a temporary access key id');
+      expect(text).not.toContain('Enter Secret Access Key');
+      expect(existsSync(home.fileDir)).toBe(false);
     } finally {
       term.kill();
     }
