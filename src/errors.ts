@@ -13,6 +13,15 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * No stored key for a profile that needs one (exec, export, login, rotate,
+ * remove). The CLI adds where else keys may be when it knows (the Go
+ * aws-vault's own keychain: Backend.elsewhere).
+ */
+export class NoStoredCredentialsError extends UserError {
+  override name = 'NoStoredCredentialsError';
+}
+
 /** A mistake in how the command was called: the usage line is printed too. */
 export class UsageError extends UserError {
   override name = 'UsageError';

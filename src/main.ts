@@ -10,7 +10,7 @@ import {
 import { commands } from './cli/commands.ts';
 import { homeFrom, resolveGlobals, type Context, type Io } from './cli/context.ts';
 import type { Host } from './cli/host.ts';
-import { UsageError, UserError } from './errors.ts';
+import { NoStoredCredentialsError, UsageError, UserError } from './errors.ts';
 
 export interface MainOptions {
   env?: NodeJS.ProcessEnv;
@@ -205,7 +205,12 @@ Examples:
     const name = current?.name();
     const prefix = `aws-vault: error: ${name ? `${name}: ` : ''}`;
     if (error instanceof UserError) {
-      io.stderr.write(`${prefix}${error.message}\n`);
+      let message = error.message;
+      if (error instanceof NoStoredCredentialsError) {
+        const elsewhere = await (await import('./cli/deps.ts')).keysElsewhere();
+        if (elsewhere !== undefined) message += `; ${elsewhere}`;
+      }
+      io.stderr.write(`${prefix}${message}\n`);
       if (error instanceof UsageError && current) io.stderr.write(`usage: ${usageLine(current)}\n`);
       if (debug && error.cause !== undefined) io.stderr.write(`${formatCause(error.cause)}\n`);
       return error.exitCode;

@@ -3,7 +3,7 @@ import type { ConfigFile } from '../config/loadConfigFile.ts';
 import { parseDuration } from '../config/duration.ts';
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
-import { needFullCli, shellWord, UserError } from '../errors.ts';
+import { needFullCli, NoStoredCredentialsError, shellWord, UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 import { engineDeps, lockDir, openVault } from './deps.ts';
 import { loadConfigFile, quoteName } from '../config/loadConfigFile.ts';
@@ -210,14 +210,14 @@ export function unknownProfileError(
   name: string,
   configFile: string,
   candidates: Iterable<string>,
-): UserError {
+): NoStoredCredentialsError {
   const close = closestProfile(name, candidates);
   const quoted = JSON.stringify(name);
   const next =
     close !== undefined
       ? `did you mean ${JSON.stringify(close)}?`
       : `to use it, store its access key with \`aws-vault add ${shellWord(name)}\` or add a [profile ${quoteName(name)}] section to ${configFile} (see: aws-vault list --profiles)`;
-  return new UserError(
+  return new NoStoredCredentialsError(
     `profile ${quoted} not found in ${configFile} and no credentials stored for it; ${next}`,
   );
 }

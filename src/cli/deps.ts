@@ -25,6 +25,20 @@ export interface Vault {
 
 const configs = new WeakMap<Context, ConfigFile>();
 const vaults = new WeakMap<Context, Promise<Vault>>();
+/** The vault this process opened last (a process runs one command). */
+let lastVault: Promise<Vault> | undefined;
+
+/**
+ * Where else keys may be (Backend.elsewhere) for the vault this command
+ * opened; undefined when it opened none or there is no such place.
+ */
+export async function keysElsewhere(): Promise<string | undefined> {
+  try {
+    return await (await lastVault)?.credentials.elsewhere();
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The config file (`AWS_CONFIG_FILE`, else `~/.aws/config`), parsed once per
@@ -90,6 +104,7 @@ export function openVault(ctx: Context): Promise<Vault> {
     })();
     vaults.set(ctx, vault);
   }
+  lastVault = vault;
   return vault;
 }
 

@@ -22,7 +22,7 @@ import { execCommand } from './exec.ts';
 import { exportCommand } from './export.ts';
 import type { Context, Io } from './context.ts';
 import { homeFrom, resolveGlobals } from './context.ts';
-import { fullCliWasNeeded, UserError } from '../errors.ts';
+import { fullCliWasNeeded, NoStoredCredentialsError, UserError } from '../errors.ts';
 import {
   BACKEND_CHOICES,
   EXEC_VALUE_OPTIONS,
@@ -248,7 +248,8 @@ export async function fastMain(
     );
   } catch (error) {
     // New credentials, a prompt: nothing was asked or printed yet; the full CLI runs it.
-    if (fullCliWasNeeded()) return undefined;
+    // So does a missing key, whose error the full CLI completes (Backend.elsewhere).
+    if (fullCliWasNeeded() || error instanceof NoStoredCredentialsError) return undefined;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`aws-vault: error: ${invocation.command}: ${message}\n`);
     return error instanceof UserError ? error.exitCode : 1;

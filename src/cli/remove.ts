@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { UserError } from '../errors.ts';
+import { NoStoredCredentialsError } from '../errors.ts';
 import type { Prompter } from '../prompt/interactive.ts';
 import { goQuote } from './add.ts';
 import { loadConfig, openVault, profileNameArg, promptFor } from './deps.ts';
@@ -39,7 +39,7 @@ export async function removeCommand(input: RemoveInput, deps: RemoveDeps): Promi
   }
   if (!(await deps.hasCredentials(name))) {
     await deps.assertKnownProfile?.(name);
-    throw new UserError(
+    throw new NoStoredCredentialsError(
       `profile ${name}: no credentials stored in the vault (see: aws-vault list --credentials)`,
     );
   }

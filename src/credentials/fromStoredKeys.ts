@@ -1,4 +1,4 @@
-import { shellWord, UserError } from '../errors.ts';
+import { NoStoredCredentialsError, shellWord } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import type { CredentialsProvider } from './types.ts';
 
@@ -18,7 +18,7 @@ export function fromStoredKeys(profileName: string, deps: EngineDeps): Credentia
   return async () => {
     const stored = await deps.credentials.get(profileName);
     if (stored === undefined) {
-      throw new UserError(
+      throw new NoStoredCredentialsError(
         `profile ${profileName}: no credentials stored in the vault; add them with \`aws-vault add ${shellWord(profileName)}\``,
       );
     }

@@ -27,6 +27,12 @@ export interface Backend {
    * absent, callers look for the key in {@link keys}.
    */
   has?(key: string): Promise<boolean>;
+  /**
+   * Where keys this backend does not read may be, when there is such a place
+   * (the Go aws-vault's own collection or keychain): a sentence for the
+   * "no credentials" errors, else undefined. Asked only on that error path.
+   */
+  elsewhere?(): Promise<string | undefined>;
 }
 
 /** Optional details of a stored item. */

@@ -85,6 +85,11 @@ export class CredentialStore {
   }
 
   /** Whether keys are stored for `profile`, without decrypting them. */
+  /** See Backend.elsewhere. */
+  async elsewhere(): Promise<string | undefined> {
+    return this.#backend.elsewhere?.();
+  }
+
   async has(profile: string): Promise<boolean> {
     if (this.#backend.has !== undefined) return this.#backend.has(profile);
     return (await this.#backend.keys()).includes(profile);

@@ -1,6 +1,10 @@
 import { UserError } from '../errors.ts';
 import type { Backend } from './backend.ts';
-import { secretServiceStatus, type SecretServiceStatus } from './secretServiceStatus.ts';
+import {
+  hasGoCollection,
+  secretServiceStatus,
+  type SecretServiceStatus,
+} from './secretServiceStatus.ts';
 
 type KeyringModule = typeof import('@napi-rs/keyring');
 type EntryOptions = import('@napi-rs/keyring').EntryOptions;
@@ -154,6 +158,20 @@ export class OsKeyringBackend implements Backend {
     return [...new Set(found.map((c) => c.account))].sort();
   }
 
+  async elsewhere(): Promise<string | undefined> {
+    const moving = 'copy them across once (README: "Moving from the Go aws-vault")';
+    if (this.name === 'secret-service') {
+      if (!(await hasGoCollection(this.#options.env))) return undefined;
+      return `the Go aws-vault keeps its keys in the Secret Service collection "awsvault", which this aws-vault does not read: ${moving}`;
+    }
+    if (this.name === 'keychain') {
+      const keychain = goKeychainFile(this.#options.env.HOME);
+      if (keychain === undefined) return undefined;
+      return `the Go aws-vault keeps its keys in its own keychain (${keychain}), which this aws-vault does not read: ${moving}`;
+    }
+    return undefined;
+  }
+
   #target(): string | undefined {
     return this.name === 'secret-service' ? this.#options.collection : undefined;
   }
@@ -186,6 +204,16 @@ export class OsKeyringBackend implements Backend {
       cause: error,
     });
   }
+}
+
+/** The Go aws-vault's own macOS keychain file (`aws-vault`) under `home`, if there is one. */
+export function goKeychainFile(home: string | undefined): string | undefined {
+  if (home === undefined || home === '') return undefined;
+  const { existsSync } = process.getBuiltinModule('node:fs');
+  const { join } = process.getBuiltinModule('node:path');
+  return ['aws-vault.keychain-db', 'aws-vault.keychain']
+    .map((name) => join(home, 'Library', 'Keychains', name))
+    .find((path) => existsSync(path));
 }
 
 /** The user-facing error for a Secret Service state; undefined when it is fine. */

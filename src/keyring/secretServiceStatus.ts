@@ -73,6 +73,28 @@ export async function secretServiceStatus(
   }
 }
 
+/** The object path of the Go aws-vault's own collection (its default name, `awsvault`). */
+export const GO_COLLECTION_PATH = `${ROOT}/collection/awsvault`;
+
+/**
+ * Whether the Secret Service has the Go aws-vault's collection; false when
+ * it cannot tell. Asked only when a profile has no stored key.
+ */
+export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> {
+  try {
+    const all = await dbusSend(env, [
+      `--dest=${DEST}`,
+      ROOT,
+      'org.freedesktop.DBus.Properties.Get',
+      'string:org.freedesktop.Secret.Service',
+      'string:Collections',
+    ]);
+    return all.includes(`object path "${GO_COLLECTION_PATH}"`);
+  } catch {
+    return false;
+  }
+}
+
 async function collectionLabel(env: NodeJS.ProcessEnv, path: string): Promise<string | undefined> {
   const out = await dbusSend(env, [
     `--dest=${DEST}`,
