@@ -269,15 +269,21 @@ Examples:
         const vault = await openVault(ctx);
         // Like the Go aws-vault, the table needs no secret: key ages (which
         // need decrypting) are read for it only when that asks nobody for a
-        // passphrase. A wrong passphrase is still an error, never ignored.
+        // passphrase. A wrong passphrase is never ignored: --json fails, the
+        // table is printed without ages and says why on stderr.
         const quiet =
           vault.backend.name !== 'file' || ctx.env.AWS_VAULT_FILE_PASSPHRASE !== undefined;
+        let wrongPassphrase: Error | undefined;
         const addedAt = async (name: string): Promise<Date | undefined> => {
-          if (!input.json && !quiet) return undefined;
+          if ((!input.json && !quiet) || wrongPassphrase !== undefined) return undefined;
           try {
             return (await vault.credentials.get(name))?.addedAt;
           } catch (error) {
-            if (error instanceof Error && error.name === 'WrongPassphraseError') throw error;
+            if (error instanceof Error && error.name === 'WrongPassphraseError') {
+              if (input.json) throw error;
+              wrongPassphrase = error;
+              return undefined;
+            }
             // The age is an extra: an entry whose content is not aws-vault
             // credentials (another program's item under the same service, or
             // one removed meanwhile) is still listed, without one, as the Go
@@ -303,6 +309,9 @@ Examples:
           oidcStartUrls: () => vault.oidcTokens.list(),
           ...io(ctx),
         });
+        if (wrongPassphrase !== undefined) {
+          ctx.io.stderr.write(`aws-vault: note: key ages not shown: ${wrongPassphrase.message}\n`);
+        }
       });
     });
 };
