@@ -1,4 +1,3 @@
-import { shellWord } from '../errors.ts';
 import { quoteName, type ConfigFile, type SectionValues } from './configFile.ts';
 import { parseDuration } from './duration.ts';
 import { ConfigError, type ConfigErrorLocation } from './errors.ts';
@@ -8,13 +7,6 @@ export interface ResolveProfileOptions {
   env: NodeJS.ProcessEnv;
   /** Command-line flags: they beat the environment and the file (`duration: 0` means unset). */
   overrides?: ProfileOverrides;
-  /**
-   * When true, a top-level profile with no section in the file is an error.
-   * Otherwise it resolves from `[default]`, the environment and the flags
-   * alone, because aws-vault lets you use a profile that only exists in the
-   * vault (`aws-vault add me --no-add-config; aws-vault exec me`).
-   */
-  strict?: boolean;
   /** `--debug` output: which sections and variables each profile was read from (names only). */
   debug?: (line: string) => void;
 }
@@ -32,8 +24,7 @@ const DEFAULT_MIN_TTL = 5 * 60;
  * followed transitively), else `[default]` — then the built-in defaults.
  * `source_profile` is resolved the same way, to any depth; a profile that
  * names itself is its own source (its stored keys). Errors are
- * `ConfigError`s naming the file, line and profile: a missing profile (when
- * `strict`), a missing `source_profile`/`include_profile`/`sso_session`
+ * `ConfigError`s naming the file, line and profile: a missing `source_profile`/`include_profile`/`sso_session`
  * target, a cycle, or a value of the wrong form.
  */
 export function resolveProfileConfig(
@@ -41,12 +32,6 @@ export function resolveProfileConfig(
   name: string,
   options: ResolveProfileOptions,
 ): ProfileConfig {
-  if (options.strict && !file.hasProfile(name)) {
-    throw new ConfigError(
-      `not found in ${file.path} (add a [${sectionHeader(name)}] section, or store keys with "aws-vault add ${shellWord(name)}")`,
-      { profile: name },
-    );
-  }
   return resolveChain(file, name, options, [name]);
 }
 

@@ -4,7 +4,6 @@ import {
   sourceProfileSetting,
   type ResolveProfileOptions,
 } from '../../../src/config/resolveProfileConfig.ts';
-import { UserError } from '../../../src/errors.ts';
 import { configErrorOf, configFrom } from './helpers.ts';
 
 function resolve(text: string, name: string, options: Partial<ResolveProfileOptions> = {}) {
@@ -493,25 +492,9 @@ describe('resolveProfileConfig: profiles that exist only in the vault', () => {
     expect(profile.line).toBeUndefined();
   });
 
-  it('with strict, a missing profile is an error naming the file and profile', () => {
-    const { error, path } = errorOf('[profile other]\n', 'prod', { strict: true });
-    expect(error).toBeInstanceOf(UserError);
-    expect(error.message).toBe(
-      `profile prod: not found in ${path} (add a [profile prod] section, or store keys with "aws-vault add prod")`,
-    );
-  });
-
-  it('writes the section and the command of a name with spaces as they must be typed', () => {
-    const { error, path } = errorOf('[profile other]\n', "team's dev", { strict: true });
-    expect(error.message).toBe(
-      `profile team's dev: not found in ${path} (add a [profile "team's dev"] section, or store keys with "aws-vault add 'team'\\''s dev'")`,
-    );
+  it('writes the section of a name with spaces as it must be typed', () => {
     const source = errorOf('[profile r]\nsource_profile = team ops\n', 'r').error;
     expect(source.message).toContain('(no [profile "team ops"] section)');
-  });
-
-  it('with strict, a profile that exists resolves', () => {
-    expect(resolve('[profile p]\n', 'p', { strict: true }).profile.name).toBe('p');
   });
 });
 
