@@ -51,6 +51,8 @@ export interface EngineDeps {
   env: NodeJS.ProcessEnv;
   /** `--debug` lines; never given a secret. */
   debug: (line: string) => void;
+  /** A line the user should see on stderr even without --debug (default: process.stderr). */
+  warn?: (line: string) => void;
   mfaPrompt: MfaPrompt;
   /** `--stdout`: SSO prints its sign-in link instead of opening a browser. */
   ssoUseStdout?: boolean;

@@ -77,6 +77,12 @@ export function withSessionCache(
       deps.debug(`${who}: no cached session ${meta.type} with ${minTtl}s left; getting a new one`);
       const fresh = await refresh();
       if (fresh.expiration === undefined) return fresh;
+      if (fresh.expiration.getTime() <= Date.now()) {
+        // Nothing to cache or use: STS works on its own clock, so this one is off.
+        throw new UserError(
+          `${who}: the new ${meta.type} session expired at ${fresh.expiration.toISOString()}, before this computer's time (${new Date().toISOString()}): check the system clock (and its time zone)`,
+        );
+      }
       try {
         await deps.sessions.removeExpired?.();
         await deps.sessions.set(meta, fresh);
@@ -84,8 +90,13 @@ export function withSessionCache(
           `${who}: cached session ${meta.type} (expires in ${formatTimeLeft(fresh.expiration)})`,
         );
       } catch (error) {
-        if (error instanceof UserError) throw error;
-        deps.debug(`${who}: could not cache the session: ${String(error)}`);
+        // The session is good and an MFA code may be spent on it: use it; the
+        // next run gets a new one (and may meet the same store error).
+        const warn = deps.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+        const why = error instanceof UserError ? error.message : String(error);
+        warn(
+          `aws-vault: warning: ${who}: the new session could not be cached, so the next run asks STS again: ${why}`,
+        );
       }
       return fresh;
     });
