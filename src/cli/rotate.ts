@@ -43,7 +43,28 @@ export interface RotateKeyDeps {
   activationTimeoutMs?: number;
   /** How long to retry deleting the old key while IAM catches up, in ms (default 30s). */
   deleteTimeoutMs?: number;
+  /**
+   * Calls `onSignal` on SIGINT, SIGTERM or SIGHUP instead of dying, until the
+   * returned function is called (default: process signal handlers). Used
+   * while a new key exists in IAM but not yet in the vault.
+   */
+  watchSignals?: (onSignal: (signal: NodeJS.Signals) => void) => () => void;
 }
+
+/** The default {@link RotateKeyDeps.watchSignals}. */
+function watchProcessSignals(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  return () => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGTERM: 15,
+};
 
 /**
  * Rotates a stored IAM access key without ever leaving the user locked out:
@@ -80,109 +101,212 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
   }
 
   deps.say('Creating a new access key');
-  let created: AccessKey;
+  // From here until the new key is in the vault, a signal must not leave it
+  // active in IAM with its secret lost: it is noted, and the key deleted.
+  let interrupted: NodeJS.Signals | undefined;
+  let wake: () => void = () => {};
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  const stopWatching = (deps.watchSignals ?? watchProcessSignals)((signal) => {
+    interrupted ??= signal;
+    wake();
+  });
   try {
-    created = await callerIam.createAccessKey();
-  } catch (error) {
-    throw new UserError(
-      `creating a new access key failed: ${describe(error)}. Nothing was changed: ${oldId} is still active and stored in the vault`,
+    return await rotateWithNewKey();
+  } finally {
+    stopWatching();
+  }
+
+  async function rotateWithNewKey(): Promise<AccessKey> {
+    let created: AccessKey;
+    try {
+      created = await callerIam.createAccessKey();
+    } catch (error) {
+      throw await createFailed(deps, callerIam, existing, error);
+    }
+    const newId = created.accessKeyId;
+    deps.say(`Created new access key ${newId}`);
+    const newCredentials: Credentials = {
+      accessKeyId: created.accessKeyId,
+      secretAccessKey: created.secretAccessKey,
+    };
+    const stopIfInterrupted = async (): Promise<void> => {
+      if (interrupted === undefined) return;
+      await undoNewKey(
+        deps,
+        callerIam,
+        newId,
+        undefined,
+        undefined,
+        `rotate was stopped (${interrupted})`,
+        128 + (SIGNAL_NUMBERS[interrupted] ?? 0),
+      );
+    };
+    await stopIfInterrupted();
+
+    // New keys take a few seconds to reach STS; storing one that does not work yet would lock the user out.
+    const activationTimeout = deps.activationTimeoutMs ?? 60_000;
+    const started = now();
+    let delay = 500;
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      let accepted = false;
+      let rejection: unknown;
+      try {
+        // A signal stops the wait at once (woken), not after STS answers.
+        await Promise.race([
+          deps.callerIdentity(newCredentials).then(() => (accepted = true)),
+          woken,
+        ]);
+      } catch (error) {
+        rejection = error;
+      }
+      await stopIfInterrupted();
+      if (accepted) {
+        deps.debug(`rotate: STS accepted ${newId} after ${attempts} attempt(s)`);
+        break;
+      }
+      const elapsed = now() - started;
+      if (elapsed + delay > activationTimeout) {
+        await undoNewKey(deps, callerIam, newId, rejection, Math.round(activationTimeout / 1000));
+      }
+      deps.debug(
+        `rotate: STS does not accept ${newId} yet (${describe(rejection)}); waiting ${delay}ms`,
+      );
+      await Promise.race([sleep(delay), woken]);
+      await stopIfInterrupted();
+      delay = Math.min(delay * 2, 8_000);
+    }
+
+    try {
+      await deps.store(created);
+    } catch (error) {
+      await undoNewKey(deps, callerIam, newId, error, undefined, 'storing it in the vault failed');
+    }
+    stopWatching();
+    deps.say(`Stored new access key ${newId} in the vault as "${deps.storedAs}"`);
+    if (interrupted !== undefined) {
+      // Stopped while the key was being stored: it is there and works; the old one is left.
+      throw new UserError(
+        `rotate was stopped (${interrupted}) after the new access key ${newId} was stored in the vault; the old key ${oldId} is still active in IAM: delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
+        { exitCode: 128 + (SIGNAL_NUMBERS[interrupted] ?? 0) },
+      );
+    }
+    for (const other of deps.sharedWith ?? []) {
+      // The old key is about to be deleted: every name holding it gets the new one.
+      try {
+        if (!deps.storeShared) throw new Error('no way to store it');
+        await deps.storeShared(other, created);
+        deps.say(
+          `Stored new access key ${newId} as "${other}" too (it held the same old key ${oldId})`,
+        );
+      } catch (error) {
+        deps.say(
+          `Warning: could not store the new key as "${other}" (${describe(error)}); it still holds ${oldId}, which is being deleted: run "aws-vault add ${shellWord(other)}" with the new key`,
+        );
+      }
+    }
+
+    try {
+      for (const { profile, removed } of await deps.clearSessions()) {
+        if (removed > 0) {
+          deps.say(`Deleted ${removed} session${removed === 1 ? '' : 's'} for ${profile}`);
+        }
+      }
+    } catch (error) {
+      deps.say(
+        `Warning: could not delete cached sessions made with the old key (${describe(error)}); run "aws-vault clear"`,
+      );
+    }
+
+    // Delete with the new key (proving it works for IAM too), unless IAM
+    // demands MFA: then the MFA session, which stays valid, does it.
+    deps.say(`Deleting old access key ${oldId}`);
+    const deleter = deps.callerIsMfaSession ? callerIam : deps.iamWith(newCredentials);
+    const deleteTimeout = deps.deleteTimeoutMs ?? 30_000;
+    const deleteStarted = now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deleter.deleteAccessKey(oldId);
+        break;
+      } catch (error) {
+        const code = awsErrorCode(error);
+        if (code === 'NoSuchEntity') {
+          deps.debug(`rotate: ${oldId} was already gone`);
+          break;
+        }
+        if (now() - deleteStarted + 2_000 > deleteTimeout) {
+          throw new UserError(
+            `the new access key ${newId} is stored in the vault and works, but deleting the old key ${oldId} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${describe(error)}. ` +
+              `${oldId} is still active in IAM; delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
+            { cause: error },
+          );
+        }
+        deps.debug(`rotate: deleting ${oldId} failed (${describe(error)}); retrying in 2s`);
+        await sleep(2_000);
+      }
+    }
+    deps.say(`Deleted old access key ${oldId}`);
+    deps.say('Finished rotating access key');
+    return created;
+  }
+}
+
+/**
+ * CreateAccessKey failed. IAM's refusal (an AWS error with a 4xx status)
+ * changed nothing; any other failure (a timeout, a reset connection, a 5xx)
+ * may have come after IAM made the key, whose secret is then lost: the keys
+ * are listed again, and a new one is deleted.
+ */
+async function createFailed(
+  deps: RotateKeyDeps,
+  callerIam: IamApi,
+  before: AccessKeyInfo[] | undefined,
+  error: unknown,
+): Promise<UserError> {
+  const oldId = deps.oldKey.accessKeyId;
+  const failed = `creating a new access key failed: ${describe(error)}`;
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  if (awsErrorCode(error) !== undefined && status !== undefined && status >= 400 && status < 500) {
+    return new UserError(
+      `${failed}. Nothing was changed: ${oldId} is still active and stored in the vault`,
       { cause: error },
     );
   }
-  const newId = created.accessKeyId;
-  deps.say(`Created new access key ${newId}`);
-  const newCredentials: Credentials = {
-    accessKeyId: created.accessKeyId,
-    secretAccessKey: created.secretAccessKey,
-  };
-
-  // New keys take a few seconds to reach STS; storing one that does not work yet would lock the user out.
-  const activationTimeout = deps.activationTimeoutMs ?? 60_000;
-  const started = now();
-  let delay = 500;
-  let attempts = 0;
-  for (;;) {
-    attempts += 1;
-    try {
-      await deps.callerIdentity(newCredentials);
-      deps.debug(`rotate: STS accepted ${newId} after ${attempts} attempt(s)`);
-      break;
-    } catch (error) {
-      const elapsed = now() - started;
-      if (elapsed + delay > activationTimeout) {
-        await undoNewKey(deps, callerIam, newId, error, Math.round(activationTimeout / 1000));
-      }
-      deps.debug(
-        `rotate: STS does not accept ${newId} yet (${describe(error)}); waiting ${delay}ms`,
-      );
-      await sleep(delay);
-      delay = Math.min(delay * 2, 8_000);
-    }
-  }
-
+  const unknown = new UserError(
+    `${failed}, and IAM may have made the key all the same, with its secret lost. The vault still holds ${oldId}, which still works; ` +
+      `list the user's keys (aws iam list-access-keys) and delete any other than ${oldId} (aws iam delete-access-key --access-key-id ID)`,
+    { cause: error },
+  );
+  if (before === undefined) return unknown;
+  let after: AccessKeyInfo[];
   try {
-    await deps.store(created);
-  } catch (error) {
-    await undoNewKey(deps, callerIam, newId, error, undefined, 'storing it in the vault failed');
+    after = await callerIam.listAccessKeys();
+  } catch (listError) {
+    deps.debug(`rotate: ListAccessKeys after the failure failed too (${describe(listError)})`);
+    return unknown;
   }
-  deps.say(`Stored new access key ${newId} in the vault as "${deps.storedAs}"`);
-  for (const other of deps.sharedWith ?? []) {
-    // The old key is about to be deleted: every name holding it gets the new one.
-    try {
-      if (!deps.storeShared) throw new Error('no way to store it');
-      await deps.storeShared(other, created);
-      deps.say(
-        `Stored new access key ${newId} as "${other}" too (it held the same old key ${oldId})`,
-      );
-    } catch (error) {
-      deps.say(
-        `Warning: could not store the new key as "${other}" (${describe(error)}); it still holds ${oldId}, which is being deleted: run "aws-vault add ${shellWord(other)}" with the new key`,
-      );
-    }
-  }
-
-  try {
-    for (const { profile, removed } of await deps.clearSessions()) {
-      if (removed > 0) {
-        deps.say(`Deleted ${removed} session${removed === 1 ? '' : 's'} for ${profile}`);
-      }
-    }
-  } catch (error) {
-    deps.say(
-      `Warning: could not delete cached sessions made with the old key (${describe(error)}); run "aws-vault clear"`,
+  const made = after.filter((k) => !before.some((b) => b.accessKeyId === k.accessKeyId));
+  if (made.length === 0) {
+    return new UserError(
+      `${failed}. IAM made no key (checked): nothing was changed; ${oldId} is still active and stored in the vault`,
+      { cause: error },
     );
   }
-
-  // Delete with the new key (proving it works for IAM too), unless IAM
-  // demands MFA: then the MFA session, which stays valid, does it.
-  deps.say(`Deleting old access key ${oldId}`);
-  const deleter = deps.callerIsMfaSession ? callerIam : deps.iamWith(newCredentials);
-  const deleteTimeout = deps.deleteTimeoutMs ?? 30_000;
-  const deleteStarted = now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deleter.deleteAccessKey(oldId);
-      break;
-    } catch (error) {
-      const code = awsErrorCode(error);
-      if (code === 'NoSuchEntity') {
-        deps.debug(`rotate: ${oldId} was already gone`);
-        break;
-      }
-      if (now() - deleteStarted + 2_000 > deleteTimeout) {
-        throw new UserError(
-          `the new access key ${newId} is stored in the vault and works, but deleting the old key ${oldId} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${describe(error)}. ` +
-            `${oldId} is still active in IAM; delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
-          { cause: error },
-        );
-      }
-      deps.debug(`rotate: deleting ${oldId} failed (${describe(error)}); retrying in 2s`);
-      await sleep(2_000);
-    }
+  const ids = made.map((k) => k.accessKeyId);
+  try {
+    for (const id of ids) await callerIam.deleteAccessKey(id);
+  } catch (deleteError) {
+    return new UserError(
+      `${failed} after IAM made ${ids.join(', ')}, whose secret was lost, and deleting it failed too (${describe(deleteError)}). ` +
+        `The vault still holds ${oldId}, which still works; delete the lost key with: aws iam delete-access-key --access-key-id ${ids[0]}`,
+      { cause: error },
+    );
   }
-  deps.say(`Deleted old access key ${oldId}`);
-  deps.say('Finished rotating access key');
-  return created;
+  return new UserError(
+    `${failed} after IAM made ${ids.join(', ')}, whose secret was lost; it has been deleted. Nothing else changed: ${oldId} is still active and stored in the vault`,
+    { cause: error },
+  );
 }
 
 /** The new key is unusable or unstorable: delete it so the user keeps exactly the old key. */
@@ -193,6 +317,7 @@ async function undoNewKey(
   cause: unknown,
   waitedSeconds?: number,
   what?: string,
+  exitCode?: number,
 ): Promise<never> {
   const problem =
     what ?? `STS did not accept it within ${waitedSeconds ?? 0}s (last error: ${describe(cause)})`;
@@ -203,13 +328,13 @@ async function undoNewKey(
       `the new access key ${newId} was created but ${problem}, and deleting it failed too (${describe(deleteError)}). ` +
         `The vault still holds ${deps.oldKey.accessKeyId}, which still works; ${newId} is still active in IAM: ` +
         `delete it with: aws iam delete-access-key --access-key-id ${newId}`,
-      { cause },
+      { cause, ...(exitCode === undefined ? {} : { exitCode }) },
     );
   }
   throw new UserError(
     `the new access key ${newId} was created but ${problem}; it has been deleted. ` +
       `Nothing else changed: ${deps.oldKey.accessKeyId} is still active and stored in the vault`,
-    { cause },
+    { cause, ...(exitCode === undefined ? {} : { exitCode }) },
   );
 }
 

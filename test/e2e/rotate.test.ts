@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvLines, startExecWorld, type ExecWorld } from './_exec.ts';
-import { runCli } from './_runCli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, runCli } from './_runCli.ts';
 
 describe('rotate', () => {
   let w: ExecWorld;
@@ -46,6 +47,39 @@ describe('rotate', () => {
     const writeCode = () => writeFileSync(codeFile, `${w.fake.mfaCode(user.userName)}\n`);
     return { profile, user, keysInIam, storedKey, writeCode };
   }
+
+  it('Ctrl-C while STS does not accept the new key yet deletes it: the old key stays, exit 130', async () => {
+    const u = await setup();
+    w.fake.world.newKeyDelayMs = 20_000;
+    try {
+      const child = spawn(process.execPath, [BIN, 'rotate', u.profile], {
+        env: w.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const created = new Promise<void>((resolve) =>
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString();
+          if (stdout.includes('Created new access key')) resolve();
+        }),
+      );
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await created;
+      expect(u.keysInIam()).toHaveLength(2);
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(stderr).toMatch(
+        /^aws-vault: error: rotate: the new access key AKIA\w+ was created but rotate was stopped \(SIGINT\); it has been deleted\. Nothing else changed: AKIA\w+ is still active and stored in the vault\n$/,
+      );
+      expect(code).toBe(130);
+      expect(u.keysInIam()).toEqual([u.user.accessKeyId]);
+      expect(await u.storedKey()).toBe(u.user.accessKeyId);
+    } finally {
+      w.fake.world.newKeyDelayMs = 0;
+    }
+  });
 
   it('replaces the key, waits for STS, clears sessions and deletes the old key', async () => {
     const u = await setup();

@@ -15,7 +15,10 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
   const maybeFail = (action: string) => {
     if ((fail[action] ?? 0) > 0) {
       fail[action] = (fail[action] ?? 0) - 1;
-      throw Object.assign(new Error(`${action} refused`), { name: 'AccessDenied' });
+      throw Object.assign(new Error(`${action} refused`), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
     }
   };
   const iamWith = (creds: Credentials): IamApi => ({
@@ -32,15 +35,29 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
       const id = `AKIANEW${created}`;
       keys.set(id, `secret-${id}`);
       log.push(`create ${id} by ${creds.accessKeyId}`);
+      // The key is made, but its answer never arrives (a reset, a timeout).
+      if (answerLost) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      // The user presses Ctrl-C (or the system stops it) while IAM answers.
+      if (signalOnCreate) for (const h of signalHandlers) h(signalOnCreate);
       return { accessKeyId: id, secretAccessKey: `secret-${id}` };
     },
     async deleteAccessKey(id) {
       maybeFail('DeleteAccessKey');
+      if (!keys.has(id)) {
+        throw Object.assign(new Error(`The Access Key with id ${id} cannot be found.`), {
+          name: 'NoSuchEntity',
+          $metadata: { httpStatusCode: 404 },
+        });
+      }
       log.push(`delete ${id} by ${creds.accessKeyId}`);
       keys.delete(id);
     },
   });
   let now = 0;
+  let answerLost = false;
+  let signalOnCreate: NodeJS.Signals | undefined;
+  let signalOnStore: NodeJS.Signals | undefined;
+  const signalHandlers = new Set<(signal: NodeJS.Signals) => void>();
   const deps: RotateKeyDeps = {
     storedAs: 'alice',
     oldKey: { accessKeyId: 'AKIAOLD', secretAccessKey: 'secret-AKIAOLD' },
@@ -57,7 +74,12 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
     },
     async store(key) {
       maybeFail('store');
+      if (signalOnStore) for (const h of signalHandlers) h(signalOnStore);
       stored.push(key);
+    },
+    watchSignals(onSignal) {
+      signalHandlers.add(onSignal);
+      return () => signalHandlers.delete(onSignal);
     },
     async clearSessions() {
       log.push('clear');
@@ -70,7 +92,18 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
     },
     now: () => now,
   };
-  return { keys, fail, log, stored, deps, identity: () => identityCalls };
+  return {
+    keys,
+    fail,
+    log,
+    stored,
+    deps,
+    identity: () => identityCalls,
+    loseCreateAnswer: () => (answerLost = true),
+    signalOnCreate: (signal: NodeJS.Signals) => (signalOnCreate = signal),
+    signalOnStore: (signal: NodeJS.Signals) => (signalOnStore = signal),
+    watching: () => signalHandlers.size,
+  };
 }
 
 describe('rotateKey', () => {
@@ -112,6 +145,91 @@ describe('rotateKey', () => {
     );
     expect([...w.keys.keys()]).toEqual(['AKIAOLD']);
     expect(w.stored).toEqual([]);
+  });
+
+  it('deletes a key IAM made when its answer was lost (it says so, and never "nothing was changed")', async () => {
+    const w = world();
+    w.loseCreateAnswer();
+    const error = (await rotateKey(w.deps).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(
+      /^creating a new access key failed: socket hang up after IAM made AKIANEW1, whose secret was lost; it has been deleted\. Nothing else changed: AKIAOLD is still active and stored in the vault$/,
+    );
+    expect([...w.keys.keys()]).toEqual(['AKIAOLD']);
+    expect(w.stored).toEqual([]);
+    // A second rotate is not blocked by a lost key.
+    const w2 = world();
+    w2.loseCreateAnswer();
+    w2.fail.DeleteAccessKey = 1;
+    await expect(rotateKey(w2.deps)).rejects.toThrow(
+      /after IAM made AKIANEW1, whose secret was lost, and deleting it failed too .*delete the lost key with: aws iam delete-access-key --access-key-id AKIANEW1$/,
+    );
+  });
+
+  it('says the outcome is unknown when the keys cannot be listed after a lost answer', async () => {
+    const w = world();
+    w.loseCreateAnswer();
+    w.fail.ListAccessKeys = 0;
+    const first = w.deps.iamWith;
+    let lists = 0;
+    w.deps.iamWith = (creds) => {
+      const iam = first(creds);
+      return {
+        ...iam,
+        async listAccessKeys() {
+          lists += 1;
+          if (lists > 1) throw new Error('connect ECONNREFUSED');
+          return iam.listAccessKeys();
+        },
+      };
+    };
+    await expect(rotateKey(w.deps)).rejects.toThrow(
+      /IAM may have made the key all the same, with its secret lost\. The vault still holds AKIAOLD, which still works; list the user's keys \(aws iam list-access-keys\) and delete any other than AKIAOLD/,
+    );
+  });
+
+  it('a signal while the new key exists only in IAM deletes it and exits 128+N', async () => {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
+      const w = world({ activeAfter: 3 });
+      w.signalOnCreate(signal);
+      const error = (await rotateKey(w.deps).catch((e: unknown) => e)) as Error & {
+        exitCode?: number;
+      };
+      expect(error.message).toMatch(
+        new RegExp(
+          `^the new access key AKIANEW1 was created but rotate was stopped \\(${signal}\\); it has been deleted\\. Nothing else changed: AKIAOLD is still active and stored in the vault$`,
+        ),
+      );
+      expect(error.exitCode).toBe(code);
+      expect(w.log.filter((l) => l.startsWith('delete'))).toEqual(['delete AKIANEW1 by AKIAOLD']);
+      expect([...w.keys.keys()]).toEqual(['AKIAOLD']);
+      expect(w.stored).toEqual([]);
+      expect(w.watching()).toBe(0);
+    }
+  });
+
+  it('a signal while the new key is being stored keeps it and names the old one', async () => {
+    const w = world();
+    w.signalOnStore('SIGINT');
+    const error = (await rotateKey(w.deps).catch((e: unknown) => e)) as Error & {
+      exitCode?: number;
+    };
+    expect(error.message).toBe(
+      'rotate was stopped (SIGINT) after the new access key AKIANEW1 was stored in the vault; the old key AKIAOLD is still active in IAM: delete it with: aws iam delete-access-key --access-key-id AKIAOLD',
+    );
+    expect(error.exitCode).toBe(130);
+    expect(w.stored.map((k) => k.accessKeyId)).toEqual(['AKIANEW1']);
+    expect([...w.keys.keys()].sort()).toEqual(['AKIANEW1', 'AKIAOLD']);
+    expect(w.watching()).toBe(0);
+  });
+
+  it('stops watching signals once the new key is stored', async () => {
+    const w = world();
+    await rotateKey(w.deps);
+    expect(w.watching()).toBe(0);
   });
 
   it('deletes the new key and keeps the old one when STS never accepts it', async () => {
