@@ -106,7 +106,17 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
   if (removed > 0) deps.stdout.write(`Deleted ${removed} existing sessions.\n`);
 
   if (addConfig) {
-    const path = await deps.addProfile(name);
+    let path: string;
+    try {
+      path = await deps.addProfile(name);
+    } catch (error) {
+      // The key is in the vault and works without a section: say so, not only the failure.
+      const why = error instanceof Error ? error.message : String(error);
+      throw new UserError(
+        `the key is stored in the vault, but the profile could not be added to the config: ${why}; aws-vault exec ${shellWord(name)} works without it (add the section yourself if you want one)`,
+        { cause: error },
+      );
+    }
     deps.debug(`profile ${name}: added [profile ${name}] to ${path}`);
   }
 }

@@ -4,7 +4,8 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
+  readlinkSync,
+  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -198,19 +199,66 @@ function checkAddable(name: string, values: Record<string, string>, file: string
       });
     }
   }
+  assertWritableKind(file);
 }
 
-/** The file's bytes, or undefined when it does not exist. */
+/** Far more than any AWS config file; what is larger (`/dev/zero`, a log) is refused. */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The file's bytes, or undefined when it does not exist. Any readable file
+ * is read (`/dev/null` and a process substitution `<(...)` too), up to
+ * {@link MAX_CONFIG_BYTES}.
+ */
 export function readIfExists(path: string): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > MAX_CONFIG_BYTES) {
+        throw new ConfigError(
+          `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB: not an AWS config file (check AWS_CONFIG_FILE)`,
+          { file: path },
+        );
+      }
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ConfigError(`cannot read the config file: ${(error as Error).message}`, {
       file: path,
       cause: error,
     });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Refuses to write a config that exists and is not a regular file. */
+function assertWritableKind(path: string): void {
+  let stats;
+  try {
+    stats = statSync(resolveSymlink(path));
+  } catch {
+    return; // missing: it is created
+  }
+  if (!stats.isFile()) throw notRegular(path);
+}
+
+function notRegular(path: string): ConfigError {
+  // Renaming over /dev/null (AWS_CONFIG_FILE=/dev/null) would replace the device.
+  return new ConfigError(
+    'the config file is not a regular file (a device, a pipe or a folder), so aws-vault does not write to it',
+    { file: path },
+  );
 }
 
 /**
@@ -222,13 +270,16 @@ function writeFileAtomic(path: string, data: Buffer): void {
   const target = resolveSymlink(path);
   const dir = dirname(target);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     let mode = 0o600;
+    let stats;
     try {
-      mode = statSync(target).mode & 0o777;
+      stats = statSync(target);
     } catch {
       // A new file: 0600.
     }
+    if (stats !== undefined && !stats.isFile()) throw notRegular(path);
+    if (stats !== undefined) mode = stats.mode & 0o777;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const temp = join(dir, `.${basename(target)}.${process.pid}.${randomSuffix()}.tmp`);
     const fd = openSync(temp, 'wx', mode);
     try {
@@ -274,12 +325,27 @@ function writeAll(fd: number, data: Buffer): void {
   while (offset < data.length) offset += writeSync(fd, data, offset, data.length - offset);
 }
 
+/**
+ * The file a symlinked config points to, also when it does not exist yet (a
+ * dotfile manager's link to a file still to be made): the write creates the
+ * target and keeps the link.
+ */
 function resolveSymlink(path: string): string {
-  try {
-    return lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
-  } catch {
-    return path;
+  let current = path;
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(current).isSymbolicLink()) return current;
+    } catch {
+      return current; // missing: the write creates it here
+    }
+    try {
+      return realpathSync(current);
+    } catch {
+      // Dangling: follow one link by hand.
+      current = resolve(dirname(current), readlinkSync(current));
+    }
   }
+  return current;
 }
 
 function syncDir(dir: string): void {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, makeTempHome, runCli } from './_runCli.ts';
 import { hasTmux, startTmux, waitFor } from '../helpers/tmux.ts';
@@ -141,6 +141,26 @@ describe('add errors', () => {
       AccessKeyId: keys.accessKeyId,
       SecretAccessKey: keys.secretAccessKey,
     });
+  });
+
+  it('with AWS_CONFIG_FILE=/dev/null stores nothing and leaves the device alone', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const env = home.env({
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    });
+    const r = await runCli(['add', '--env', 'devnull'], { env });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      'aws-vault: error: add: /dev/null: the config file is not a regular file (a device, a pipe or a folder), so aws-vault does not write to it; nothing was stored (--no-add-config stores the keys without adding the profile)\n',
+    );
+    expect(existsSync(home.fileDir)).toBe(false);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    const stored = await runCli(['add', '--env', '--no-add-config', 'devnull'], { env });
+    expect(stored).toMatchObject({ exitCode: 0, stderr: '' });
   });
 
   it('refuses a profile whose source_profile is another profile', async () => {

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -365,6 +366,37 @@ describe('ConfigFile.addProfile', () => {
     file.addProfile('b');
     expect(readFileSync(target, 'utf8')).toBe('[profile a]\n\n[profile b]\n');
     expect(readdirSync(home).sort()).toEqual(['config', 'dotfiles-config']);
+  });
+
+  it('creates the target of a dangling symlink (a dotfile manager link) and keeps the link', () => {
+    const home = tempHome();
+    const target = join(home, 'dotfiles', 'aws', 'config');
+    const link = join(home, 'config');
+    symlinkSync(target, link); // dotfiles/aws/ does not exist yet
+    const file = loadConfigFile({ AWS_CONFIG_FILE: link }, home);
+    expect(file.addProfile('b')).toBe(true);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('[profile b]\n');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads /dev/null as an empty config and never writes to a device', () => {
+    const file = loadConfigFile({ AWS_CONFIG_FILE: '/dev/null' }, tempHome());
+    expect(file.profileNames()).toEqual([]);
+    expect(() => file.addProfile('b')).toThrow(
+      /^\/dev\/null: the config file is not a regular file \(a device, a pipe or a folder\), so aws-vault does not write to it$/,
+    );
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+  });
+
+  it('refuses an endless config (a link to /dev/zero) instead of reading forever', () => {
+    const home = tempHome();
+    const link = join(home, 'config');
+    symlinkSync('/dev/zero', link);
+    const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: link }, home));
+    expect(err.message).toBe(
+      `${link}: the config file is larger than 16 MiB: not an AWS config file (check AWS_CONFIG_FILE)`,
+    );
   });
 
   it('sees a profile added by another process since loading', () => {
