@@ -235,6 +235,10 @@ async function accessToken(
         timeoutMs: REFRESH_WAIT_MS,
         noticeAfterMs: 3000,
         debug: deps.debug,
+        unavailable: (why) =>
+          stderr.write(
+            `aws-vault: warning: ${why}; signing in to ${settings.startUrl} without the lock (parallel runs may each ask you to sign in)\n`,
+          ),
         onWait: (holder) =>
           stderr.write(
             `aws-vault: waiting for the SSO sign-in to ${settings.startUrl} in another aws-vault (process ${holder.pid}); approve it in the browser or with the code that one printed\n`,

@@ -36,6 +36,10 @@ function defaultWithLock(meta: SessionMeta) {
       timeoutMs: REFRESH_WAIT_MS,
       // A refresh takes well under a second; a longer wait is someone's prompt.
       noticeAfterMs: 3000,
+      unavailable: (why) =>
+        process.stderr.write(
+          `aws-vault: warning: ${why}; getting the ${meta.type} session for profile ${meta.profileName} without the lock (parallel runs may each ask STS, and for an MFA code)\n`,
+        ),
       onWait: (holder) =>
         process.stderr.write(
           `aws-vault: waiting for another aws-vault (process ${holder.pid}) getting a new ${meta.type} session for profile ${meta.profileName} (it may be asking for an MFA code or an SSO sign-in)\n`,

@@ -20,6 +20,17 @@ export interface LockOptions {
   /** Called once when this process has waited `noticeAfterMs` (default 1s) for a live holder. */
   onWait?: (holder: { pid: number; host: string }) => void;
   noticeAfterMs?: number;
+  /**
+   * When the lock cannot be taken at all (its folder or file cannot be made:
+   * a read-only or full HOME), `fn` runs without it after this is told why;
+   * without this option, that is an error.
+   */
+  unavailable?: (why: string) => void;
+}
+
+/** The lock's folder or file cannot be made (not: another process holds it). */
+export class LockUnavailableError extends UserError {
+  override name = 'LockUnavailableError';
 }
 
 /** What a lock file holds. */
@@ -53,7 +64,14 @@ export async function withLock<T>(
   fn: () => Promise<T>,
   opts: LockOptions = {},
 ): Promise<T> {
-  const release = await acquireLock(lockDir, name, opts);
+  let release: () => Promise<void>;
+  try {
+    release = await acquireLock(lockDir, name, opts);
+  } catch (error) {
+    if (!(error instanceof LockUnavailableError) || opts.unavailable === undefined) throw error;
+    opts.unavailable(error.message);
+    return fn();
+  }
   try {
     return await fn();
   } finally {
@@ -138,9 +156,22 @@ export async function acquireLock(
 }
 
 async function ensureDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const stat = await fs.stat(dir);
-  if ((stat.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const stat = await fs.stat(dir);
+    if ((stat.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
+  } catch (error) {
+    throw new LockUnavailableError(`cannot make the lock folder ${dir}: ${errnoText(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** `EROFS (read-only file system)`: the code and what it means, without the path again. */
+function errnoText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const what = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '')?.[1];
+  return e.code === undefined ? String(error) : what === undefined ? e.code : `${e.code} (${what})`;
 }
 
 async function tryCreate(path: string, holder: Holder): Promise<boolean> {
@@ -149,18 +180,21 @@ async function tryCreate(path: string, holder: Holder): Promise<boolean> {
     handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new UserError(
-      `cannot create the lock file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new LockUnavailableError(`cannot create the lock file ${path}: ${errnoText(error)}`, {
+      cause: error,
+    });
   }
   try {
     await handle.writeFile(JSON.stringify(holder));
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A full disk: an empty lock file would make others wait for nothing.
+    await handle.close().catch(() => undefined);
+    await fs.unlink(path).catch(() => undefined);
+    throw new LockUnavailableError(`cannot write the lock file ${path}: ${errnoText(error)}`, {
+      cause: error,
+    });
   }
+  await handle.close();
   return true;
 }
 

@@ -11,7 +11,12 @@ import {
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockPath, withLock } from '../../../src/keyring/lock.ts';
+import {
+  acquireLock,
+  lockPath,
+  LockUnavailableError,
+  withLock,
+} from '../../../src/keyring/lock.ts';
 
 const worker = new URL('./fixtures/lockWorker.ts', import.meta.url).pathname;
 let tmp: string;
@@ -146,5 +151,38 @@ describe('withLock across processes', () => {
       withLock(lockDir, 'boom', async () => Promise.reject(new Error('boom'))),
     ).rejects.toThrow('boom');
     expect(await withLock(lockDir, 'boom', async () => 'again', { timeoutMs: 500 })).toBe('again');
+  });
+});
+
+describe('withLock when no lock can be made', () => {
+  it('is an error naming the folder, or runs without the lock when told how to say so', async () => {
+    writeFileSync(join(tmp, 'file'), ''); // a file where the lock folder's parent should be
+    const dir = join(tmp, 'file', 'locks');
+    const error = await withLock(dir, 'n', async () => 'ran').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockUnavailableError);
+    expect((error as Error).message).toBe(
+      `cannot make the lock folder ${dir}: ENOTDIR (not a directory)`,
+    );
+    const said: string[] = [];
+    expect(await withLock(dir, 'n', async () => 'ran', { unavailable: (w) => said.push(w) })).toBe(
+      'ran',
+    );
+    expect(said).toEqual([`cannot make the lock folder ${dir}: ENOTDIR (not a directory)`]);
+  });
+
+  it('a failure of fn itself is not taken for an unavailable lock', async () => {
+    const said: string[] = [];
+    await expect(
+      withLock(
+        lockDir,
+        'n',
+        async () => {
+          throw new Error('boom');
+        },
+        { unavailable: (w) => said.push(w) },
+      ),
+    ).rejects.toThrow('boom');
+    expect(said).toEqual([]);
+    expect(readdirSync(lockDir)).toEqual([]);
   });
 });
