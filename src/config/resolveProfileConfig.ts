@@ -15,6 +15,8 @@ const HOUR = 3600;
 const DEFAULT_SESSION_DURATION = HOUR;
 const DEFAULT_CHAINED_SESSION_DURATION = 8 * HOUR;
 const DEFAULT_MIN_TTL = 5 * 60;
+/** Longer chains are mistakes (AWS limits role chaining to a 1-hour session anyway). */
+export const MAX_SOURCE_CHAIN = 50;
 
 /**
  * Resolves profile `name` into one `ProfileConfig`, following the Go
@@ -216,6 +218,12 @@ function resolveChain(
       if (index >= 0) {
         const cycle = [...sourceChain.slice(index), source.value].join(' -> ');
         throw new ConfigError(`source_profile cycle ${cycle}`, at(source));
+      }
+      if (sourceChain.length >= MAX_SOURCE_CHAIN) {
+        throw new ConfigError(
+          `source_profile chain longer than ${MAX_SOURCE_CHAIN} profiles (${sourceChain.slice(0, 3).join(' -> ')} -> ...): no role chain is that deep; check the source_profile settings`,
+          at(source),
+        );
       }
       if (!file.hasProfile(source.value)) {
         throw new ConfigError(

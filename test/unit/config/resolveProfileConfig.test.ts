@@ -517,6 +517,20 @@ describe('resolveProfileConfig: errors', () => {
     expect(error.message).toMatch(new RegExp(`^${path}:4: profile mid: source_profile "gone"`));
   });
 
+  it('refuses a source_profile chain deeper than 50 profiles, and resolves one of 50', () => {
+    const chain = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        i === n - 1 ? `[profile p${i}]\n` : `[profile p${i}]\nsource_profile = p${i + 1}\n`,
+      ).join('');
+    let depth = 0;
+    for (let p = resolve(chain(50), 'p0').profile; p.sourceProfile; p = p.sourceProfile) depth++;
+    expect(depth).toBe(49);
+    const { error, path } = errorOf(chain(20_000), 'p0');
+    expect(error.message).toBe(
+      `${path}:100: profile p49: source_profile chain longer than 50 profiles (p0 -> p1 -> p2 -> ...): no role chain is that deep; check the source_profile settings`,
+    );
+  });
+
   it('reports a source_profile cycle', () => {
     const { error, path } = errorOf(
       '[profile a]\nsource_profile = b\n[profile b]\nsource_profile = a\n',
