@@ -49,6 +49,8 @@ export class FileBackend implements Backend {
   readonly dir: string;
   readonly #options: FileBackendOptions;
   #passphrase: Promise<Pbes2Keys> | undefined;
+  /** The passphrase was typed at the prompt (for the wrong-passphrase advice). */
+  #typed = false;
   #verified = false;
   #dirChecked = false;
 
@@ -209,6 +211,7 @@ export class FileBackend implements Backend {
           );
         }
         passphrase = await prompt(`Enter passphrase to unlock "${this.dir}": `);
+        this.#typed = true;
         if (passphrase === '') {
           throw new UserError(`file backend: the passphrase for ${this.dir} cannot be empty`);
         }
@@ -246,7 +249,7 @@ export class FileBackend implements Backend {
         this.#debug(`file backend: skipping unreadable file ${name} while checking the passphrase`);
       }
     }
-    if (refused) throw new WrongPassphraseError(this.dir);
+    if (refused) throw new WrongPassphraseError(this.dir, this.#typed);
     // An empty store: this passphrase becomes its passphrase.
     this.#verified = true;
   }
@@ -257,7 +260,8 @@ export class FileBackend implements Backend {
     try {
       plaintext = await decryptJwe(token, keys);
     } catch (error) {
-      if (error instanceof JweDecryptionError) throw new WrongPassphraseError(this.dir);
+      if (error instanceof JweDecryptionError)
+        throw new WrongPassphraseError(this.dir, this.#typed);
       throw this.#damaged(key, 'is damaged or not an aws-vault file', error);
     }
     let item: unknown;
@@ -339,9 +343,10 @@ export class FileBackend implements Backend {
 /** The passphrase does not decrypt the store's files. */
 export class WrongPassphraseError extends UserError {
   override name = 'WrongPassphraseError';
-  constructor(dir: string) {
+  /** `typed`: the passphrase came from the prompt, not AWS_VAULT_FILE_PASSPHRASE. */
+  constructor(dir: string, typed = false) {
     super(
-      `wrong passphrase for the file backend in ${dir} (nothing was changed); check AWS_VAULT_FILE_PASSPHRASE`,
+      `wrong passphrase for the file backend in ${dir} (nothing was changed); ${typed ? 'run the command again and type the passphrase this folder was made with' : 'check AWS_VAULT_FILE_PASSPHRASE'}`,
     );
   }
 }

@@ -253,6 +253,13 @@ describe('file backend and the Go aws-vault store', () => {
     await prompted.get('team/dev prod');
     await prompted.set('x', 'y');
     expect(asked).toBe(1);
+    // A wrong passphrase typed at the prompt is not blamed on the variable.
+    const typedWrong = new FileBackend({ dir, promptPassphrase: async () => 'not it' });
+    const error = await typedWrong.get('interop').catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /wrong passphrase for the file backend in .* \(nothing was changed\); run the command again and type the passphrase this folder was made with$/,
+    );
+    expect(String(error)).not.toContain('AWS_VAULT_FILE_PASSPHRASE');
   });
 
   it('accepts an empty passphrase from the environment, as the Go aws-vault does', async () => {
