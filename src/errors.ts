@@ -54,3 +54,15 @@ export function fullCliWasNeeded(): boolean {
 export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
+
+/**
+ * A file-system error as `EROFS (read-only file system)`: the code and what
+ * it means, without the path Node puts in its message (the caller names the
+ * file or folder itself).
+ */
+export function errnoText(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  const what = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '')?.[1];
+  if (e.code === undefined) return e.message ?? String(error);
+  return what === undefined ? e.code : `${e.code} (${what})`;
+}

@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
-import { shellWord, UserError } from '../errors.ts';
+import { errnoText, shellWord, UserError } from '../errors.ts';
 import { DamagedItemError, type Backend, type SetOptions } from './backend.ts';
 import {
   goKeyringValue,
@@ -108,7 +108,12 @@ export class FileBackend implements Backend {
       await fs.unlink(path);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return;
-      throw error;
+      throw new UserError(
+        `file backend: cannot remove a file in ${this.dir}: ${errnoText(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     await fsyncDir(this.dir);
   }
@@ -296,11 +301,18 @@ export class FileBackend implements Backend {
 
   async #writeAtomically(path: string, contents: string): Promise<void> {
     const tmp = join(this.dir, `${TMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-    const fd = await fs.open(
-      tmp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
-      0o600,
-    );
+    let fd: number;
+    try {
+      fd = await fs.open(
+        tmp,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+        0o600,
+      );
+    } catch (error) {
+      throw new UserError(`file backend: cannot write to ${this.dir}: ${errnoText(error)}`, {
+        cause: error,
+      });
+    }
     try {
       try {
         await fs.writeAll(fd, contents);
@@ -374,11 +386,6 @@ function isAlive(pid: number): boolean {
 
 function isErrno(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code;
-}
-
-function errnoText(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  return e.code ?? e.message;
 }
 
 /** Like Go's time.Time.String() in UTC, the `created` header jose2go writes. */

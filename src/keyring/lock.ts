@@ -3,7 +3,7 @@ import { constants, promises as fs, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserError } from '../errors.ts';
+import { errnoText, UserError } from '../errors.ts';
 
 export interface LockOptions {
   /** Give up waiting after this long (default 5 minutes: a holder may be waiting for an MFA code). */
@@ -165,13 +165,6 @@ async function ensureDir(dir: string): Promise<void> {
       cause: error,
     });
   }
-}
-
-/** `EROFS (read-only file system)`: the code and what it means, without the path again. */
-function errnoText(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  const what = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '')?.[1];
-  return e.code === undefined ? String(error) : what === undefined ? e.code : `${e.code} (${what})`;
 }
 
 async function tryCreate(path: string, holder: Holder): Promise<boolean> {

@@ -217,6 +217,18 @@ describe('file backend and the Go aws-vault store', () => {
     );
   });
 
+  it('a file that cannot be removed is a clear error naming the folder, not a raw errno', async () => {
+    const dir = join(tmp, 'keys');
+    const backend = new FileBackend({ dir, passphrase: 'pw' });
+    await backend.set('good', 'x');
+    mkdirSync(join(dir, 'odd')); // unlink fails on a folder
+    const error = await backend.remove('odd').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toBe(
+      `file backend: cannot remove a file in ${dir}: EISDIR (illegal operation on a directory)`,
+    );
+  });
+
   it("names a damaged file's profile as a shell word in the fix", async () => {
     const dir = join(tmp, 'keys');
     const backend = new FileBackend({ dir, passphrase: 'pw' });
