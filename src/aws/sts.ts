@@ -87,7 +87,7 @@ export async function getSessionToken(
       }),
     ),
   );
-  return fromSts(output.Credentials, 'GetSessionToken');
+  return fromSts(output.Credentials, 'GetSessionToken', ctx);
 }
 
 /** STS AssumeRole with every option aws-vault supports. */
@@ -120,7 +120,7 @@ export async function assumeRole(
       ),
     input.roleArn,
   );
-  return fromSts(output.Credentials, 'AssumeRole');
+  return fromSts(output.Credentials, 'AssumeRole', ctx);
 }
 
 /** STS AssumeRoleWithWebIdentity (unsigned). */
@@ -145,7 +145,7 @@ export async function assumeRoleWithWebIdentity(
       ),
     input.roleArn,
   );
-  return fromSts(output.Credentials, 'AssumeRoleWithWebIdentity');
+  return fromSts(output.Credentials, 'AssumeRoleWithWebIdentity', ctx);
 }
 
 /** STS GetFederationToken (long-term IAM user keys only). */
@@ -162,7 +162,7 @@ export async function getFederationToken(
       }),
     ),
   );
-  return fromSts(output.Credentials, 'GetFederationToken');
+  return fromSts(output.Credentials, 'GetFederationToken', ctx);
 }
 
 /** STS GetCallerIdentity: who the credentials belong to. */
@@ -204,13 +204,20 @@ async function send<T>(
   }
 }
 
-function fromSts(creds: StsCredentials | undefined, action: string): Credentials {
+function fromSts(
+  creds: StsCredentials | undefined,
+  action: string,
+  ctx: StsCallContext,
+): Credentials {
   if (
     creds?.AccessKeyId === undefined ||
     creds.SecretAccessKey === undefined ||
     creds.SessionToken === undefined
   ) {
-    throw new UserError(`sts.${action} returned no credentials`);
+    // A 200 that is not STS's answer: a captive portal, a proxy's login page, another service.
+    throw new UserError(
+      `profile ${ctx.profile.name}: sts.${action} was answered without credentials, not as STS answers; ${NOT_STS_HINT}`,
+    );
   }
   return redactCredentials({
     accessKeyId: creds.AccessKeyId,
@@ -219,6 +226,9 @@ function fromSts(creds: StsCredentials | undefined, action: string): Credentials
     ...(creds.Expiration !== undefined ? { expiration: new Date(creds.Expiration) } : {}),
   });
 }
+
+const NOT_STS_HINT =
+  'check that AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS or endpoint_url (if set) name an STS endpoint, and that no proxy answers in its place';
 
 interface ErrorContext {
   ctx: StsCallContext;
@@ -247,9 +257,19 @@ export function stsError(error: unknown, e: ErrorContext): UserError {
   };
   const code = record.Code ?? record.name ?? 'Error';
   const message = (record.message ?? String(error)).trim();
-  const aws = `${code}: ${message}`;
   const status = record.$metadata?.httpStatusCode;
   const signer = e.ctx.signer;
+  // The SDK's words for a body that is not an AWS error or answer.
+  if (/Deserialization error|XML parse error/i.test(message)) {
+    return new UserError(
+      `${p}: STS at ${e.url} answered sts.${e.action} with something that is not STS's XML${status === undefined ? '' : ` (HTTP ${status})`}; ${NOT_STS_HINT}`,
+      { cause: error },
+    );
+  }
+  const aws =
+    code === 'Unknown' && (message === 'Unknown' || message === '')
+      ? `HTTP ${status ?? '?'} with no AWS error in the body`
+      : `${code}: ${message}`;
 
   if (e.withMfa && code === 'AccessDenied' && /multifactor|mfa|one time pass/i.test(message)) {
     return new UserError(

@@ -165,4 +165,59 @@ role_arn = ${roleArn}
       );
     });
   });
+
+  describe('an endpoint that is not STS', () => {
+    const answers: Record<string, [number, string, string]> = {
+      'truncated XML': [
+        200,
+        'text/xml',
+        '<GetSessionTokenResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetSessionTokenResult><Credentials><AccessKeyId>ASIA',
+      ],
+      'an HTML error page': [500, 'text/html', '<html><body>Bad gateway</body></html>'],
+      'an HTML page with 200': [200, 'text/html', '<html><body>Log in to the proxy</body></html>'],
+    };
+    let server: import('node:http').Server;
+    let url = '';
+    let answer: [number, string, string] = [200, 'text/plain', ''];
+    beforeAll(async () => {
+      const { createServer: createHttpServer } = await import('node:http');
+      server = createHttpServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(answer[0], { 'content-type': answer[1] });
+          res.end(answer[2]);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    const hint =
+      'check that AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS or endpoint_url (if set) name an STS endpoint, and that no proxy answers in its place';
+    it.each([
+      [
+        'truncated XML',
+        (u: string) =>
+          `aws-vault: error: export: profile prod: STS at ${u} answered sts.GetSessionToken with something that is not STS's XML (HTTP 200); ${hint}\n`,
+      ],
+      [
+        'an HTML error page',
+        (u: string) =>
+          `aws-vault: error: export: profile prod: STS at ${u} failed sts.GetSessionToken after 5 attempts (HTTP 500 with no AWS error in the body); try again later\n`,
+      ],
+      [
+        'an HTML page with 200',
+        () =>
+          `aws-vault: error: export: profile prod: sts.GetSessionToken was answered without credentials, not as STS answers; ${hint}\n`,
+      ],
+    ])('%s is named as such', async (name, expected) => {
+      answer = answers[name] as [number, string, string];
+      expect((await w.run(['clear', 'prod'])).exitCode).toBe(0); // no cached session to answer
+      const r = await w.run(['export', 'prod'], { env: w.env({ AWS_ENDPOINT_URL: url }) });
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(expected(url));
+    });
+  });
 });
