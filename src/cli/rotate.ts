@@ -339,6 +339,8 @@ async function undoNewKey(
 }
 
 function describe(error: unknown): string {
+  // AWS's own words, not advice meant for other commands ("run aws-vault clear").
+  if (error instanceof UserError && error.cause !== undefined) return describe(error.cause);
   const code = awsErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (code && !message.startsWith(code)) return `${code}: ${message}`;

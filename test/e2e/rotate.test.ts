@@ -168,6 +168,9 @@ describe('rotate', () => {
       // The last error as AWS put it, not our own error class's name.
       expect(r.stderr).toMatch(/\(last error: (?!UserError)/);
       expect(r.stderr).not.toContain('UserError');
+      // AWS's words only: advice meant for exec ("aws-vault clear") would mislead here.
+      expect(r.stderr).toMatch(/\(last error: InvalidClientTokenId: [^;]*\); it has been deleted/);
+      expect(r.stderr).not.toContain('aws-vault clear');
       expect(u.keysInIam()).toEqual([u.user.accessKeyId]);
       expect(await u.storedKey()).toBe(u.user.accessKeyId);
     } finally {
