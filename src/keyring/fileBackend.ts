@@ -93,6 +93,7 @@ export class FileBackend implements Backend {
     const token = await this.#encrypt(JSON.stringify(toGoKeyringItem(key, value, options)));
     await this.#writeAtomically(this.#path(key), token);
     this.#verified = true;
+    await this.#tightenFiles();
   }
 
   async remove(key: string): Promise<void> {
@@ -196,8 +197,27 @@ export class FileBackend implements Backend {
       this.#debug(
         `file backend: ${this.dir} was mode ${(stat.mode & 0o777).toString(8)}, changed to 0700`,
       );
+      // Copied in with a loose umask (cp -r, an unpacked backup): its files too.
+      await this.#tightenFiles();
     }
     this.#dirChecked = true;
+  }
+
+  /** Key files readable or writable by others become 0600 (a write checks each time). */
+  async #tightenFiles(): Promise<void> {
+    for (const name of await this.#fileNames()) {
+      const path = join(this.dir, name);
+      try {
+        const stats = lstatSync(path);
+        if (!stats.isFile() || (stats.mode & 0o077) === 0) continue;
+        await fs.chmod(path, 0o600);
+        this.#debug(
+          `file backend: ${name} was mode ${(stats.mode & 0o777).toString(8)}, changed to 0600`,
+        );
+      } catch {
+        // Gone meanwhile, or not ours to change: reading it still works.
+      }
+    }
   }
 
   /** The passphrase's key derivations (asked for once, each key derived once). */

@@ -328,6 +328,21 @@ describe('file backend contract', () => {
     expect(lines.join('\n')).toMatch(/mode 755, changed to 0700/);
   });
 
+  it('tightens loose key files: in a loose folder when opened, and on every write', async () => {
+    const dir = join(tmp, 'copied');
+    await new FileBackend({ dir, passphrase: 'pw' }).set('a', '1');
+    await new FileBackend({ dir, passphrase: 'pw' }).set('b', '2');
+    chmodSync(dir, 0o755); // as cp -r under umask 022 leaves it
+    chmodSync(join(dir, 'a'), 0o644);
+    expect(await new FileBackend({ dir, passphrase: 'pw' }).get('b')).toBe('2');
+    expect(statSync(join(dir, 'a')).mode & 0o777).toBe(0o600);
+    chmodSync(join(dir, 'b'), 0o666); // the folder is fine now: a write finds it
+    const lines: string[] = [];
+    await new FileBackend({ dir, passphrase: 'pw', debug: (l) => lines.push(l) }).set('c', '3');
+    expect(statSync(join(dir, 'b')).mode & 0o777).toBe(0o600);
+    expect(lines).toContain('file backend: b was mode 666, changed to 0600');
+  });
+
   it('refuses a folder that is a file', async () => {
     const path = join(tmp, 'file');
     writeFileSync(path, 'x');
