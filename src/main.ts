@@ -189,7 +189,15 @@ Examples:
       return 0;
     }
     assertHelpTopic(program, argv);
-    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    const normalized = normalizeArgv(argv);
+    // kingpin's --version works anywhere among aws-vault's own words
+    // (`aws-vault list --version`), never in the command after `--`.
+    const end = normalized.indexOf('--');
+    if ((end < 0 ? normalized : normalized.slice(0, end)).includes('--version')) {
+      io.stdout.write(`${__AWS_VAULT_VERSION__}\n`);
+      return 0;
+    }
+    await program.parseAsync(normalized, { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -124,6 +124,28 @@ describe('ux: Go aws-vault command lines', () => {
     expect(before.stdout).toBe('');
   });
 
+  it('--version after a subcommand prints the version (kingpin), but not in the command', async () => {
+    const version = (await w.run(['--version'])).stdout;
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const args of [
+      ['list', '--version'],
+      ['exec', '--version'],
+      ['exec', 'p', '--version'],
+      ['rotate', '--version', 'p'],
+    ]) {
+      const r = await w.run(args);
+      expect(r).toMatchObject({ exitCode: 0, stdout: version, stderr: '' });
+    }
+    // The command's own --version (after --, or once the command has started).
+    for (const args of [
+      ['exec', 'p', '--', 'sh', '-c', 'echo "cmd:$1"', 'sh', '--version'],
+      ['exec', 'p', 'sh', '-c', 'echo "cmd:$1"', 'sh', '--version'],
+    ]) {
+      const r = await w.run(args);
+      expect(r).toMatchObject({ exitCode: 0, stdout: 'cmd:--version\n' });
+    }
+  });
+
   it('help [COMMAND] works like COMMAND --help (kingpin)', async () => {
     const help = await w.run(['help', 'exec']);
     expect(help.exitCode).toBe(0);
