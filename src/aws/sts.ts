@@ -34,6 +34,8 @@ export interface StsCallContext {
   signer: StsSigner;
   /** Overrides the profile's region. */
   region?: string;
+  /** Stops the call (GetCallerIdentity only): rotate, when it is interrupted. */
+  abortSignal?: AbortSignal;
 }
 
 export interface GetSessionTokenInput {
@@ -168,7 +170,10 @@ export async function getFederationToken(
 /** STS GetCallerIdentity: who the credentials belong to. */
 export async function getCallerIdentity(ctx: StsCallContext): Promise<CallerIdentity> {
   const output = await send(ctx, 'GetCallerIdentity', false, (client) =>
-    client.send(new GetCallerIdentityCommand({})),
+    client.send(
+      new GetCallerIdentityCommand({}),
+      ctx.abortSignal === undefined ? {} : { abortSignal: ctx.abortSignal },
+    ),
   );
   return {
     account: output.Account ?? '',
@@ -243,7 +248,42 @@ interface ErrorContext {
  * AWS error messages carry no secrets; the request (with the MFA code) is
  * never part of the message.
  */
+/** An STS failure: the message says what to do; `aws` is AWS's own words (code: message). */
+export class StsError extends UserError {
+  override name = 'StsError';
+  readonly aws: string;
+  constructor(message: string, aws: string, options: { cause: unknown }) {
+    super(message, options);
+    this.aws = aws;
+  }
+}
+
+/** {@link stsErrorFor}, with AWS's own words kept on the error where there are some. */
 export function stsError(error: unknown, e: ErrorContext): UserError {
+  const result = stsErrorFor(error, e);
+  const aws = unreachableError(error, 'sts', e.url) ? undefined : awsWords(error);
+  if (aws === undefined || result === error) return result;
+  return new StsError(result.message, aws, { cause: error });
+}
+
+/** `Code: message` of an AWS error reply; undefined for anything else (no reply, not AWS's). */
+function awsWords(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof UserError) return undefined;
+  const record = error as { name?: string; Code?: string; message?: string; $metadata?: unknown };
+  if (record.$metadata === undefined) return undefined;
+  const code = record.Code ?? record.name;
+  const message = (record.message ?? '').trim();
+  if (
+    code === undefined ||
+    code === 'Unknown' ||
+    /Deserialization error|XML parse error/i.test(message)
+  ) {
+    return undefined;
+  }
+  return `${code}: ${message}`;
+}
+
+function stsErrorFor(error: unknown, e: ErrorContext): UserError {
   if (error instanceof UserError) return error;
   const p = `profile ${e.ctx.profile.name}`;
   const unreachable = unreachableError(error, 'sts', e.url);

@@ -24,8 +24,8 @@ export interface RotateKeyDeps {
   /** True when `callerCredentials` is an MFA session (IAM requires MFA for this user). */
   callerIsMfaSession: boolean;
   iamWith(credentials: Credentials): IamApi;
-  /** STS GetCallerIdentity with `credentials`; throws when STS rejects them. */
-  callerIdentity(credentials: Credentials): Promise<{ arn: string }>;
+  /** STS GetCallerIdentity with `credentials`; throws when STS rejects them, or when `signal` aborts. */
+  callerIdentity(credentials: Credentials, signal?: AbortSignal): Promise<{ arn: string }>;
   /** Replaces the stored key (atomically). */
   store(key: AccessKey): Promise<void>;
   /** Other vault entries holding the same old key (the same IAM key added under several names). */
@@ -37,7 +37,8 @@ export interface RotateKeyDeps {
   /** Progress lines for the user (stdout). */
   say(line: string): void;
   debug(line: string): void;
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits `ms`; resolves early when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
   /** How long to wait for STS to accept the new key, in ms (default 60s). */
   activationTimeoutMs?: number;
@@ -49,6 +50,12 @@ export interface RotateKeyDeps {
    * while a new key exists in IAM but not yet in the vault.
    */
   watchSignals?: (onSignal: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+/** The default {@link RotateKeyDeps.sleep}: no timer is left running once `signal` aborts. */
+async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  const { setTimeout: wait } = await import('node:timers/promises');
+  await wait(ms, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
 }
 
 /** The default {@link RotateKeyDeps.watchSignals}. */
@@ -73,7 +80,7 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
  * failure leaves exactly one working key in the vault and says what IAM holds.
  */
 export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = deps.sleep ?? abortableSleep;
   const now = deps.now ?? Date.now;
   const oldId = deps.oldKey.accessKeyId;
   const callerIam = deps.iamWith(deps.callerCredentials);
@@ -106,10 +113,27 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
   let interrupted: NodeJS.Signals | undefined;
   let wake: () => void = () => {};
   const woken = new Promise<void>((resolve) => (wake = resolve));
-  const stopWatching = (deps.watchSignals ?? watchProcessSignals)((signal) => {
-    interrupted ??= signal;
+  // Stops the wait for STS (its request and the sleep), so the process ends promptly.
+  const abort = new AbortController();
+  let watching = true;
+  const stopWatchingSignals = (deps.watchSignals ?? watchProcessSignals)((signal) => {
+    if (interrupted !== undefined) {
+      // A second signal: the next one has its default effect (the key may be left in IAM).
+      deps.say(
+        'Still undoing the new access key, so that it is not left active in IAM; send the signal again to stop at once',
+      );
+      stopWatching();
+      return;
+    }
+    interrupted = signal;
+    abort.abort();
     wake();
   });
+  function stopWatching(): void {
+    if (!watching) return;
+    watching = false;
+    stopWatchingSignals();
+  }
   try {
     return await rotateWithNewKey();
   } finally {
@@ -121,7 +145,12 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     try {
       created = await callerIam.createAccessKey();
     } catch (error) {
-      throw await createFailed(deps, callerIam, existing, error);
+      const failed = await createFailed(deps, callerIam, existing, error);
+      if (interrupted === undefined) throw failed;
+      throw new UserError(`rotate was stopped (${interrupted}): ${failed.message}`, {
+        cause: error,
+        exitCode: 128 + (SIGNAL_NUMBERS[interrupted] ?? 0),
+      });
     }
     const newId = created.accessKeyId;
     deps.say(`Created new access key ${newId}`);
@@ -155,7 +184,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       try {
         // A signal stops the wait at once (woken), not after STS answers.
         await Promise.race([
-          deps.callerIdentity(newCredentials).then(() => (accepted = true)),
+          deps.callerIdentity(newCredentials, abort.signal).then(() => (accepted = true)),
           woken,
         ]);
       } catch (error) {
@@ -173,7 +202,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       deps.debug(
         `rotate: STS does not accept ${newId} yet (${describe(rejection)}); waiting ${delay}ms`,
       );
-      await Promise.race([sleep(delay), woken]);
+      await Promise.race([sleep(delay, abort.signal), woken]);
       await stopIfInterrupted();
       delay = Math.min(delay * 2, 8_000);
     }
@@ -185,13 +214,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     }
     stopWatching();
     deps.say(`Stored new access key ${newId} in the vault as "${deps.storedAs}"`);
-    if (interrupted !== undefined) {
-      // Stopped while the key was being stored: it is there and works; the old one is left.
-      throw new UserError(
-        `rotate was stopped (${interrupted}) after the new access key ${newId} was stored in the vault; the old key ${oldId} is still active in IAM: delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
-        { exitCode: 128 + (SIGNAL_NUMBERS[interrupted] ?? 0) },
-      );
-    }
+    const stoppedDuringStore = interrupted;
     for (const other of deps.sharedWith ?? []) {
       // The old key is about to be deleted: every name holding it gets the new one.
       try {
@@ -207,6 +230,14 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       }
     }
 
+    if (stoppedDuringStore !== undefined) {
+      // Stopped while the key was being stored: it is there (under every name that
+      // held the old one) and works; the old one is left for the user to delete.
+      throw new UserError(
+        `rotate was stopped (${stoppedDuringStore}) after the new access key ${newId} was stored in the vault; the old key ${oldId} is still active in IAM: delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
+        { exitCode: 128 + (SIGNAL_NUMBERS[stoppedDuringStore] ?? 0) },
+      );
+    }
     try {
       for (const { profile, removed } of await deps.clearSessions()) {
         if (removed > 0) {
@@ -266,13 +297,23 @@ async function createFailed(
 ): Promise<UserError> {
   const oldId = deps.oldKey.accessKeyId;
   const failed = `creating a new access key failed: ${describe(error)}`;
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  if (awsErrorCode(error) !== undefined && status !== undefined && status >= 400 && status < 500) {
-    return new UserError(
-      `${failed}. Nothing was changed: ${oldId} is still active and stored in the vault`,
-      { cause: error },
-    );
-  }
+  const metadata = (error as { $metadata?: { httpStatusCode?: number; attempts?: number } })
+    ?.$metadata;
+  const status = metadata?.httpStatusCode;
+  // A refusal on the first attempt made nothing. After retries it proves
+  // nothing (an attempt that timed out may have made a key, and the retry
+  // then hit LimitExceeded), so the keys are listed again whenever they can be.
+  const refused =
+    awsErrorCode(error) !== undefined &&
+    status !== undefined &&
+    status >= 400 &&
+    status < 500 &&
+    (metadata?.attempts ?? 1) <= 1;
+  const nothing = new UserError(
+    `${failed}. Nothing was changed: ${oldId} is still active and stored in the vault`,
+    { cause: error },
+  );
+  if (refused && before === undefined) return nothing;
   const unknown = new UserError(
     `${failed}, and IAM may have made the key all the same, with its secret lost. The vault still holds ${oldId}, which still works; ` +
       `list the user's keys (aws iam list-access-keys) and delete any other than ${oldId} (aws iam delete-access-key --access-key-id ID)`,
@@ -284,10 +325,11 @@ async function createFailed(
     after = await callerIam.listAccessKeys();
   } catch (listError) {
     deps.debug(`rotate: ListAccessKeys after the failure failed too (${describe(listError)})`);
-    return unknown;
+    return refused ? nothing : unknown;
   }
   const made = after.filter((k) => !before.some((b) => b.accessKeyId === k.accessKeyId));
   if (made.length === 0) {
+    if (refused) return nothing;
     return new UserError(
       `${failed}. IAM made no key (checked): nothing was changed; ${oldId} is still active and stored in the vault`,
       { cause: error },
@@ -339,8 +381,9 @@ async function undoNewKey(
 }
 
 function describe(error: unknown): string {
-  // AWS's own words, not advice meant for other commands ("run aws-vault clear").
-  if (error instanceof UserError && error.cause !== undefined) return describe(error.cause);
+  // AWS's own words (StsError.aws), not advice meant for other commands ("run aws-vault clear").
+  const aws = (error as { aws?: unknown } | undefined)?.aws;
+  if (error instanceof UserError && typeof aws === 'string') return aws;
   const code = awsErrorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (code && !message.startsWith(code)) return `${code}: ${message}`;
@@ -470,11 +513,12 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
     callerCredentials,
     callerIsMfaSession: useMfa,
     iamWith,
-    callerIdentity: (credentials) =>
+    callerIdentity: (credentials, signal) =>
       sts.getCallerIdentity({
         profile,
         env: ctx.env,
         debug: ctx.debug,
+        ...(signal === undefined ? {} : { abortSignal: signal }),
         credentials: async () => credentials,
         signer: { kind: 'session', description: 'the new access key' },
       }),

@@ -341,8 +341,15 @@ function resolveSymlink(path: string): string {
     try {
       return realpathSync(current);
     } catch {
-      // Dangling: follow one link by hand.
-      current = resolve(dirname(current), readlinkSync(current));
+      // Dangling: follow one link by hand, from the link's real folder (as the
+      // kernel does, so `..` in it climbs out of a symlinked ~/.aws correctly).
+      let from = dirname(current);
+      try {
+        from = realpathSync(from);
+      } catch {
+        // The folder itself is unreachable: the text form is all there is.
+      }
+      current = resolve(from, readlinkSync(current));
     }
   }
   return current;

@@ -68,8 +68,12 @@ describe('rotate', () => {
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
       await created;
       expect(u.keysInIam()).toHaveLength(2);
+      // In the middle of the backoff (its sleeps grow to 8s): the wait must not outlive the signal.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      const signalled = Date.now();
       child.kill('SIGINT');
       const code = await exited;
+      expect(Date.now() - signalled).toBeLessThan(1500);
       expect(stderr).toMatch(
         /^aws-vault: error: rotate: the new access key AKIA\w+ was created but rotate was stopped \(SIGINT\); it has been deleted\. Nothing else changed: AKIA\w+ is still active and stored in the vault\n$/,
       );

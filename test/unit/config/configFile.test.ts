@@ -380,6 +380,20 @@ describe('ConfigFile.addProfile', () => {
     expect(statSync(target).mode & 0o777).toBe(0o600);
   });
 
+  it('follows a dangling relative link from its real folder (a GNU stow layout)', () => {
+    const home = tempHome();
+    mkdirSync(join(home, 'dotfiles', 'aws'), { recursive: true });
+    mkdirSync(join(home, 'store'));
+    symlinkSync(join('dotfiles', 'aws'), join(home, '.aws')); // ~/.aws -> dotfiles/aws
+    symlinkSync(join('..', 'store', 'config'), join(home, 'dotfiles', 'aws', 'config'));
+    const path = join(home, '.aws', 'config');
+    expect(loadConfigFile({ AWS_CONFIG_FILE: path }, home).addProfile('p1')).toBe(true);
+    // The kernel reads ~/.aws/config as dotfiles/aws/../store/config = dotfiles/store/config.
+    const target = join(home, 'dotfiles', 'store', 'config');
+    expect(readFileSync(target, 'utf8')).toBe('[profile p1]\n');
+    expect(loadConfigFile({ AWS_CONFIG_FILE: path }, home).profileNames()).toEqual(['p1']);
+  });
+
   it('reads /dev/null as an empty config and never writes to a device', () => {
     const file = loadConfigFile({ AWS_CONFIG_FILE: '/dev/null' }, tempHome());
     expect(file.profileNames()).toEqual([]);

@@ -37,6 +37,17 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
       log.push(`create ${id} by ${creds.accessKeyId}`);
       // The key is made, but its answer never arrives (a reset, a timeout).
       if (answerLost) throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      // Made, the answer lost, and the SDK's retry refused: two keys now.
+      if (retriedIntoLimit) {
+        throw Object.assign(new Error('Cannot exceed quota for AccessKeysPerUser: 2'), {
+          name: 'LimitExceeded',
+          $metadata: { httpStatusCode: 409, attempts: 2 },
+        });
+      }
+      if (signalAndLose) {
+        for (const h of signalHandlers) h(signalAndLose);
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
       // The user presses Ctrl-C (or the system stops it) while IAM answers.
       if (signalOnCreate) for (const h of signalHandlers) h(signalOnCreate);
       return { accessKeyId: id, secretAccessKey: `secret-${id}` };
@@ -55,6 +66,8 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
   });
   let now = 0;
   let answerLost = false;
+  let retriedIntoLimit = false;
+  let signalAndLose: NodeJS.Signals | undefined;
   let signalOnCreate: NodeJS.Signals | undefined;
   let signalOnStore: NodeJS.Signals | undefined;
   const signalHandlers = new Set<(signal: NodeJS.Signals) => void>();
@@ -100,6 +113,11 @@ function world(options: { keys?: string[]; activeAfter?: number } = {}) {
     deps,
     identity: () => identityCalls,
     loseCreateAnswer: () => (answerLost = true),
+    retryIntoLimit: () => (retriedIntoLimit = true),
+    signalAndLoseCreate: (signal: NodeJS.Signals) => (signalAndLose = signal),
+    signal: (signal: NodeJS.Signals) => {
+      for (const h of [...signalHandlers]) h(signal);
+    },
     signalOnCreate: (signal: NodeJS.Signals) => (signalOnCreate = signal),
     signalOnStore: (signal: NodeJS.Signals) => (signalOnStore = signal),
     watching: () => signalHandlers.size,
@@ -165,6 +183,47 @@ describe('rotateKey', () => {
     );
   });
 
+  it('a LimitExceeded after a retry is not taken for a refusal: the key the first attempt made is deleted', async () => {
+    const w = world();
+    w.retryIntoLimit();
+    await expect(rotateKey(w.deps)).rejects.toThrow(
+      /^creating a new access key failed: LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2 after IAM made AKIANEW1, whose secret was lost; it has been deleted\./,
+    );
+    expect([...w.keys.keys()]).toEqual(['AKIAOLD']);
+  });
+
+  it('a signal during a CreateAccessKey that fails exits 128+N, after the same clean-up', async () => {
+    const w = world();
+    w.signalAndLoseCreate('SIGTERM');
+    const error = (await rotateKey(w.deps).catch((e: unknown) => e)) as Error & {
+      exitCode?: number;
+    };
+    expect(error.message).toMatch(
+      /^rotate was stopped \(SIGTERM\): creating a new access key failed: socket hang up after IAM made AKIANEW1, whose secret was lost; it has been deleted/,
+    );
+    expect(error.exitCode).toBe(143);
+    expect([...w.keys.keys()]).toEqual(['AKIAOLD']);
+  });
+
+  it('a second signal lets go of the signals (a third has its default effect)', async () => {
+    const w = world({ activeAfter: 1000 });
+    w.deps.activationTimeoutMs = 10_000;
+    let calls = 0;
+    const sleep = w.deps.sleep;
+    w.deps.sleep = async (ms, signal) => {
+      if (++calls === 1) {
+        w.signal('SIGINT');
+        w.signal('SIGINT');
+      }
+      return sleep?.(ms, signal);
+    };
+    await expect(rotateKey(w.deps)).rejects.toThrow(/rotate was stopped \(SIGINT\)/);
+    expect(w.log).toContain(
+      'say Still undoing the new access key, so that it is not left active in IAM; send the signal again to stop at once',
+    );
+    expect(w.watching()).toBe(0);
+  });
+
   it('says the outcome is unknown when the keys cannot be listed after a lost answer', async () => {
     const w = world();
     w.loseCreateAnswer();
@@ -211,8 +270,13 @@ describe('rotateKey', () => {
     }
   });
 
-  it('a signal while the new key is being stored keeps it and names the old one', async () => {
+  it('a signal while the new key is being stored keeps it, gives it to every name that held the old one, and names the old one', async () => {
     const w = world();
+    const shared: string[] = [];
+    w.deps.sharedWith = ['work'];
+    w.deps.storeShared = async (profile, key) => {
+      shared.push(`${profile} ${key.accessKeyId}`);
+    };
     w.signalOnStore('SIGINT');
     const error = (await rotateKey(w.deps).catch((e: unknown) => e)) as Error & {
       exitCode?: number;
@@ -221,6 +285,7 @@ describe('rotateKey', () => {
       'rotate was stopped (SIGINT) after the new access key AKIANEW1 was stored in the vault; the old key AKIAOLD is still active in IAM: delete it with: aws iam delete-access-key --access-key-id AKIAOLD',
     );
     expect(error.exitCode).toBe(130);
+    expect(shared).toEqual(['work AKIANEW1']);
     expect(w.stored.map((k) => k.accessKeyId)).toEqual(['AKIANEW1']);
     expect([...w.keys.keys()].sort()).toEqual(['AKIANEW1', 'AKIAOLD']);
     expect(w.watching()).toBe(0);
