@@ -301,9 +301,10 @@ Examples:
             return undefined;
           }
         };
+        let stored: string[] | undefined;
         await listCommand(input, {
           ...configPart(config),
-          credentialProfiles: () => vault.credentials.profiles(),
+          credentialProfiles: async () => (stored = await vault.credentials.profiles()),
           credentialsAddedAt: addedAt,
           sessions: () => vault.sessions.list(),
           oidcStartUrls: () => vault.oidcTokens.list(),
@@ -311,6 +312,11 @@ Examples:
         });
         if (wrongPassphrase !== undefined) {
           ctx.io.stderr.write(`aws-vault: note: key ages not shown: ${wrongPassphrase.message}\n`);
+        }
+        // No keys here at all, but the Go aws-vault's own store is there: say where they are.
+        if (stored?.length === 0 && !input.json) {
+          const elsewhere = await vault.credentials.elsewhere();
+          if (elsewhere !== undefined) ctx.io.stderr.write(`aws-vault: note: ${elsewhere}\n`);
         }
       });
     });

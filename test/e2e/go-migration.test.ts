@@ -85,6 +85,17 @@ describe.runIf(secretServiceAvailable())('moving from the Go aws-vault (secret-s
     }
   }, 60_000);
 
+  it('list with no keys notes where the Go aws-vault keeps its keys, when it is there', () => {
+    const lists = [['list'], ['list', '--credentials']];
+    for (const line of runOnPrivateKeyring(true, lists)) {
+      expect(line).toContain(`aws-vault: note: ${HINT}`);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    for (const line of runOnPrivateKeyring(false, lists))
+      expect(line).not.toContain('Go aws-vault');
+  }, 60_000);
+
   it('says nothing of it without that collection', () => {
     const out = runOnPrivateKeyring(false, COMMANDS);
     expect(out).toHaveLength(COMMANDS.length);
