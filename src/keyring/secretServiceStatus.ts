@@ -40,15 +40,7 @@ export async function secretServiceStatus(
       );
       if (path === undefined || path === '/') return { state: 'no-default-collection' };
     } else {
-      const all = await dbusSend(env, [
-        `--dest=${DEST}`,
-        ROOT,
-        'org.freedesktop.DBus.Properties.Get',
-        'string:org.freedesktop.Secret.Service',
-        'string:Collections',
-      ]);
-      for (const candidate of all.match(/object path "[^"]+"/g) ?? []) {
-        const p = candidate.slice('object path "'.length, -1);
+      for (const p of await collectionPaths(env)) {
         if ((await collectionLabel(env, p)) === collection) path = p;
       }
       if (path === undefined) return { state: 'no-collection', name: collection };
@@ -82,17 +74,22 @@ export const GO_COLLECTION_PATH = `${ROOT}/collection/awsvault`;
  */
 export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> {
   try {
-    const all = await dbusSend(env, [
-      `--dest=${DEST}`,
-      ROOT,
-      'org.freedesktop.DBus.Properties.Get',
-      'string:org.freedesktop.Secret.Service',
-      'string:Collections',
-    ]);
-    return all.includes(`object path "${GO_COLLECTION_PATH}"`);
+    return (await collectionPaths(env)).includes(GO_COLLECTION_PATH);
   } catch {
     return false;
   }
+}
+
+/** The object paths of every collection (the Service's Collections property). */
+async function collectionPaths(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const all = await dbusSend(env, [
+    `--dest=${DEST}`,
+    ROOT,
+    'org.freedesktop.DBus.Properties.Get',
+    'string:org.freedesktop.Secret.Service',
+    'string:Collections',
+  ]);
+  return (all.match(/object path "[^"]+"/g) ?? []).map((c) => c.slice('object path "'.length, -1));
 }
 
 async function collectionLabel(env: NodeJS.ProcessEnv, path: string): Promise<string | undefined> {
