@@ -284,10 +284,10 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
 }
 
 /**
- * CreateAccessKey failed. IAM's refusal (an AWS error with a 4xx status)
- * changed nothing; any other failure (a timeout, a reset connection, a 5xx)
- * may have come after IAM made the key, whose secret is then lost: the keys
- * are listed again, and a new one is deleted.
+ * CreateAccessKey failed. Any failure but a refusal on the first attempt (a
+ * timeout, a reset connection, a 5xx, a refusal after retries) may have come
+ * after IAM made the key, whose secret is then lost. So the keys are listed
+ * again whenever the list from before is known, and a new one is deleted.
  */
 async function createFailed(
   deps: RotateKeyDeps,
