@@ -49,19 +49,23 @@ export function isOptionToken(token: string): boolean {
  * lists the flags that take a value; `--flag=value` and `-dVALUE` carry theirs.
  */
 export function optionWidth(args: readonly string[], i: number, valueOptions: readonly string[]) {
-  const token = args[i] as string;
-  if (token.startsWith('--')) {
-    if (token.includes('=')) return 1;
-    return valueOptions.includes(token) && i + 1 < args.length ? 2 : 1;
-  }
+  return needsNextToken(args[i] as string, valueOptions) && hasValueAfter(args, i) ? 2 : 1;
+}
+
+/** Whether option `token` takes its value from the next token. */
+function needsNextToken(token: string, valueOptions: readonly string[]): boolean {
+  if (token.startsWith('--')) return !token.includes('=') && valueOptions.includes(token);
   // A cluster of short flags (`-nd 2h`): the first one that takes a value
   // takes the rest of the cluster, or the next token when it is last.
   for (let c = 1; c < token.length; c++) {
-    if (valueOptions.includes(`-${token[c]}`)) {
-      return c === token.length - 1 && i + 1 < args.length ? 2 : 1;
-    }
+    if (valueOptions.includes(`-${token[c]}`)) return c === token.length - 1;
   }
-  return 1;
+  return false;
+}
+
+/** A value follows `args[i]`: there is a next token, and it is not `--` (the end of flags). */
+function hasValueAfter(args: readonly string[], i: number): boolean {
+  return i + 1 < args.length && args[i + 1] !== '--';
 }
 
 /** Index of the subcommand in `argv` (after any global options), or -1. */
@@ -82,6 +86,8 @@ export interface ExecArgs {
   profile: string | undefined;
   /** The command and its arguments, verbatim; empty for the default shell. */
   command: string[];
+  /** An option given last before the command (or the end) without its value (`exec p -d`). */
+  missingValue?: string;
 }
 
 /** Splits the tokens after `exec` (see the module comment for the rules). */
@@ -100,6 +106,9 @@ export function splitExecArgs(args: readonly string[]): ExecArgs {
     }
     if (isOptionToken(token)) {
       const width = optionWidth(args, i, valueOptions);
+      if (needsNextToken(token, valueOptions) && !hasValueAfter(args, i)) {
+        return { options, profile, command: [], missingValue: token };
+      }
       options.push(...args.slice(i, i + width));
       i += width - 1;
       continue;
@@ -120,7 +129,10 @@ export function splitExecArgs(args: readonly string[]): ExecArgs {
 export function normalizeArgv(argv: readonly string[]): string[] {
   const at = findSubcommand(argv);
   if (at < 0 || argv[at] !== 'exec') return [...argv];
-  const { options, profile, command } = splitExecArgs(argv.slice(at + 1));
+  const { options, profile, command, missingValue } = splitExecArgs(argv.slice(at + 1));
+  // The option last (before the profile, which would be taken for its value),
+  // so commander says that its value is missing.
+  if (missingValue !== undefined) return [...argv.slice(0, at + 1), ...options, missingValue];
   if (profile === undefined) return [...argv];
   return [...argv.slice(0, at + 1), ...options, profile, '--', ...command];
 }

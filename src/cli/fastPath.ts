@@ -83,6 +83,7 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
   let args: string[] = [];
   if (command === 'exec') {
     const split = splitExecArgs(rest);
+    if (split.missingValue !== undefined) return undefined; // the full CLI says what is missing
     tokens.push(...split.options);
     profile = split.profile;
     args = split.command;

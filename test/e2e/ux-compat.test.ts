@@ -146,6 +146,20 @@ describe('ux: Go aws-vault command lines', () => {
     }
   });
 
+  it('exec PROFILE -d (no value) says the value is missing, not that the profile is no duration', async () => {
+    for (const args of [
+      ['exec', 'p', '-d'],
+      ['exec', 'p', '-d', '--', 'true'],
+      ['exec', 'p', '--duration'],
+    ]) {
+      const r = await w.run(args);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(
+        "aws-vault: error: exec: option '-d, --duration <duration>' argument missing\nusage: aws-vault exec [options] <profile> [cmd...]\n",
+      );
+    }
+  });
+
   it('help [COMMAND] works like COMMAND --help (kingpin)', async () => {
     const help = await w.run(['help', 'exec']);
     expect(help.exitCode).toBe(0);

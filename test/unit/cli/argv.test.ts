@@ -72,6 +72,31 @@ describe('normalizeArgv', () => {
     expect(normalizeArgv(['exec', 'p', '-n'])).toEqual(['exec', '-n', 'p', '--']);
   });
 
+  it('puts a value option given without its value last, so its value is reported missing', () => {
+    expect(splitExecArgs(['p', '-d'])).toEqual({
+      options: [],
+      profile: 'p',
+      command: [],
+      missingValue: '-d',
+    });
+    expect(normalizeArgv(['exec', 'p', '-d'])).toEqual(['exec', '-d']);
+    expect(normalizeArgv(['exec', 'p', '-n', '--duration', '--', 'true'])).toEqual([
+      'exec',
+      '-n',
+      '--duration',
+    ]);
+    expect(normalizeArgv(['exec', 'p', '-nd'])).toEqual(['exec', '-nd']);
+    // A value that looks like anything but `--` is still the value.
+    expect(normalizeArgv(['exec', 'p', '-d', '1h', '--', 'true'])).toEqual([
+      'exec',
+      '-d',
+      '1h',
+      'p',
+      '--',
+      'true',
+    ]);
+  });
+
   it('leaves other commands alone', () => {
     for (const argv of [['list', '--debug'], ['export', 'p', '-n'], ['--backend', 'exec'], []]) {
       expect(normalizeArgv(argv)).toEqual(argv);
