@@ -243,11 +243,6 @@ interface ErrorContext {
   roleArn?: string;
 }
 
-/**
- * Turns an SDK error into a `UserError` saying what happened and what to do.
- * AWS error messages carry no secrets; the request (with the MFA code) is
- * never part of the message.
- */
 /** An STS failure: the message says what to do; `aws` is AWS's own words (code: message). */
 export class StsError extends UserError {
   override name = 'StsError';
@@ -258,32 +253,13 @@ export class StsError extends UserError {
   }
 }
 
-/** {@link stsErrorFor}, with AWS's own words kept on the error where there are some. */
+/**
+ * Turns an SDK error into a `UserError` saying what happened and what to do;
+ * an `StsError`, which keeps AWS's own words, when AWS answered with an error.
+ * AWS error messages carry no secrets; the request (with the MFA code) is
+ * never part of the message.
+ */
 export function stsError(error: unknown, e: ErrorContext): UserError {
-  const result = stsErrorFor(error, e);
-  const aws = unreachableError(error, 'sts', e.url) ? undefined : awsWords(error);
-  if (aws === undefined || result === error) return result;
-  return new StsError(result.message, aws, { cause: error });
-}
-
-/** `Code: message` of an AWS error reply; undefined for anything else (no reply, not AWS's). */
-function awsWords(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || error instanceof UserError) return undefined;
-  const record = error as { name?: string; Code?: string; message?: string; $metadata?: unknown };
-  if (record.$metadata === undefined) return undefined;
-  const code = record.Code ?? record.name;
-  const message = (record.message ?? '').trim();
-  if (
-    code === undefined ||
-    code === 'Unknown' ||
-    /Deserialization error|XML parse error/i.test(message)
-  ) {
-    return undefined;
-  }
-  return `${code}: ${message}`;
-}
-
-function stsErrorFor(error: unknown, e: ErrorContext): UserError {
   if (error instanceof UserError) return error;
   const p = `profile ${e.ctx.profile.name}`;
   const unreachable = unreachableError(error, 'sts', e.url);
@@ -310,12 +286,15 @@ function stsErrorFor(error: unknown, e: ErrorContext): UserError {
     code === 'Unknown' && (message === 'Unknown' || message === '')
       ? `HTTP ${status ?? '?'} with no AWS error in the body`
       : `${code}: ${message}`;
+  // AWS answered with an error of its own: its words go with the message (rotate quotes them).
+  const own = record.$metadata !== undefined && code !== 'Unknown' ? aws : undefined;
+  const fail = (text: string): UserError =>
+    own === undefined
+      ? new UserError(text, { cause: error })
+      : new StsError(text, own, { cause: error });
 
   if (e.withMfa && code === 'AccessDenied' && /multifactor|mfa|one time pass/i.test(message)) {
-    return new UserError(
-      `${p}: MFA code rejected by AWS (${aws}); check the code and your device's clock`,
-      { cause: error },
-    );
+    return fail(`${p}: MFA code rejected by AWS (${aws}); check the code and your device's clock`);
   }
   if (
     code === 'InvalidClientTokenId' ||
@@ -323,45 +302,38 @@ function stsErrorFor(error: unknown, e: ErrorContext): UserError {
     code === 'UnrecognizedClientException'
   ) {
     if (signer.kind === 'stored-keys') {
-      return new UserError(
+      return fail(
         `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${shellWord(signer.profileName)}\``,
-        { cause: error },
       );
     }
-    return new UserError(
+    return fail(
       `${p}: AWS rejected the credentials used for sts.${e.action} (${aws}); run \`aws-vault clear ${e.ctx.profile.name}\` and try again`,
-      { cause: error },
     );
   }
   if (code === 'ExpiredToken' || code === 'ExpiredTokenException') {
-    return new UserError(
+    return fail(
       `${p}: the session used for sts.${e.action} has expired (${aws}); run \`aws-vault clear\` and try again`,
-      { cause: error },
     );
   }
   if (code === 'AccessDenied' && e.roleArn !== undefined) {
-    return new UserError(
+    return fail(
       `${p}: not allowed to assume role ${e.roleArn} (${aws}); check the role's trust policy, external_id and mfa_serial`,
-      { cause: error },
     );
   }
   if (code === 'AccessDenied' && e.action === 'GetFederationToken') {
-    return new UserError(
+    return fail(
       `${p}: GetFederationToken was denied (${aws}); IAM users whose policy requires MFA cannot use it: use a role profile with mfa_serial (role_arn, source_profile) to log in`,
-      { cause: error },
     );
   }
   if (/throttl/i.test(code) || status === 429) {
-    return new UserError(
+    return fail(
       `${p}: STS kept throttling sts.${e.action} after ${record.$metadata?.attempts ?? 1} attempts (${aws}); try again in a moment`,
-      { cause: error },
     );
   }
   if (status !== undefined && status >= 500) {
-    return new UserError(
+    return fail(
       `${p}: STS at ${e.url} failed sts.${e.action} after ${record.$metadata?.attempts ?? 1} attempts (${aws}); try again later`,
-      { cause: error },
     );
   }
-  return new UserError(`${p}: sts.${e.action} failed (${aws})`, { cause: error });
+  return fail(`${p}: sts.${e.action} failed (${aws})`);
 }
