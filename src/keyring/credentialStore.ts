@@ -84,12 +84,12 @@ export class CredentialStore {
     await this.#backend.remove(profile);
   }
 
-  /** Whether keys are stored for `profile`, without decrypting them. */
   /** See Backend.elsewhere. */
   async elsewhere(): Promise<string | undefined> {
     return this.#backend.elsewhere?.();
   }
 
+  /** Whether keys are stored for `profile`, without decrypting them. */
   async has(profile: string): Promise<boolean> {
     if (this.#backend.has !== undefined) return this.#backend.has(profile);
     return (await this.#backend.keys()).includes(profile);

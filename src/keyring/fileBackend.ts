@@ -93,7 +93,6 @@ export class FileBackend implements Backend {
     const token = await this.#encrypt(JSON.stringify(toGoKeyringItem(key, value, options)));
     await this.#writeAtomically(this.#path(key), token);
     this.#verified = true;
-    await this.#tightenFiles();
   }
 
   async remove(key: string): Promise<void> {
@@ -198,26 +197,9 @@ export class FileBackend implements Backend {
         `file backend: ${this.dir} was mode ${(stat.mode & 0o777).toString(8)}, changed to 0700`,
       );
       // Copied in with a loose umask (cp -r, an unpacked backup): its files too.
-      await this.#tightenFiles();
+      await this.#tidy({ staleTemps: false });
     }
     this.#dirChecked = true;
-  }
-
-  /** Key files readable or writable by others become 0600 (a write checks each time). */
-  async #tightenFiles(): Promise<void> {
-    for (const name of await this.#fileNames()) {
-      const path = join(this.dir, name);
-      try {
-        const stats = lstatSync(path);
-        if (!stats.isFile() || (stats.mode & 0o077) === 0) continue;
-        await fs.chmod(path, 0o600);
-        this.#debug(
-          `file backend: ${name} was mode ${(stats.mode & 0o777).toString(8)}, changed to 0600`,
-        );
-      } catch {
-        // Gone meanwhile, or not ours to change: reading it still works.
-      }
-    }
   }
 
   /** The passphrase's key derivations (asked for once, each key derived once). */
@@ -348,22 +330,39 @@ export class FileBackend implements Backend {
       });
     }
     await fsyncDir(this.dir);
-    await this.#removeStaleTempFiles();
+    await this.#tidy({ staleTemps: true });
   }
 
-  /** Temp files of writers that died (SIGKILL, power loss) are removed. */
-  async #removeStaleTempFiles(): Promise<void> {
-    let names: string[];
+  /**
+   * One pass over the folder: key files readable or writable by others
+   * become 0600, and, after a write (`staleTemps`), temp files of writers
+   * that died (SIGKILL, power loss) are removed.
+   */
+  async #tidy(options: { staleTemps: boolean }): Promise<void> {
+    let entries;
     try {
-      names = await fs.readDirNames(this.dir);
+      entries = readdirSync(this.dir, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const name of names) {
-      if (!name.startsWith(TMP_PREFIX)) continue;
-      const pid = Number(name.slice(TMP_PREFIX.length).split('-')[0]);
-      if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-      await fs.unlink(join(this.dir, name)).catch(() => undefined);
+    for (const entry of entries) {
+      const path = join(this.dir, entry.name);
+      if (entry.name.startsWith(TMP_PREFIX)) {
+        if (!options.staleTemps) continue;
+        const pid = Number(entry.name.slice(TMP_PREFIX.length).split('-')[0]);
+        if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+        await fs.unlink(path).catch(() => undefined);
+        continue;
+      }
+      if (!entry.isFile()) continue;
+      try {
+        const mode = lstatSync(path).mode & 0o777;
+        if ((mode & 0o077) === 0) continue;
+        await fs.chmod(path, 0o600);
+        this.#debug(`file backend: ${entry.name} was mode ${mode.toString(8)}, changed to 0600`);
+      } catch {
+        // Gone meanwhile, or not ours to change: reading it still works.
+      }
     }
   }
 

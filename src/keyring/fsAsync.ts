@@ -11,7 +11,6 @@ import {
   fsync as fsFsync,
   mkdir as fsMkdir,
   open as fsOpen,
-  readdir,
   readFile,
   rename as fsRename,
   unlink as fsUnlink,
@@ -28,8 +27,6 @@ function call<T>(start: (done: Callback<T>) => void): Promise<T> {
 
 export const readText = (path: string): Promise<string> =>
   call((done) => readFile(path, 'utf8', done));
-export const readDirNames = (path: string): Promise<string[]> =>
-  call((done) => readdir(path, done));
 export const access = (path: string): Promise<void> =>
   call<void>((done) => fsAccess(path, (error) => done(error, undefined)));
 export const unlink = (path: string): Promise<void> =>
