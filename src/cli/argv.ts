@@ -105,12 +105,13 @@ export function splitExecArgs(args: readonly string[]): ExecArgs {
       return { options, profile, command: args.slice(i + 1) };
     }
     if (isOptionToken(token)) {
-      const width = optionWidth(args, i, valueOptions);
-      if (needsNextToken(token, valueOptions) && !hasValueAfter(args, i)) {
-        return { options, profile, command: [], missingValue: token };
+      if (needsNextToken(token, valueOptions)) {
+        if (!hasValueAfter(args, i)) return { options, profile, command: [], missingValue: token };
+        options.push(token, args[i + 1] as string);
+        i += 1;
+      } else {
+        options.push(token);
       }
-      options.push(...args.slice(i, i + width));
-      i += width - 1;
       continue;
     }
     if (profile === undefined) {

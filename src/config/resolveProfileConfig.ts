@@ -26,8 +26,9 @@ export const MAX_SOURCE_CHAIN = 50;
  * followed transitively), else `[default]` — then the built-in defaults.
  * `source_profile` is resolved the same way, to any depth; a profile that
  * names itself is its own source (its stored keys). Errors are
- * `ConfigError`s naming the file, line and profile: a missing `source_profile`/`include_profile`/`sso_session`
- * target, a cycle, or a value of the wrong form.
+ * `ConfigError`s naming the file, line and profile: a missing
+ * `source_profile`/`include_profile`/`sso_session` target, a cycle, a chain
+ * deeper than {@link MAX_SOURCE_CHAIN}, or a value of the wrong form.
  */
 export function resolveProfileConfig(
   file: ConfigFile,
