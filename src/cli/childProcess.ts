@@ -227,6 +227,12 @@ export const FORWARDED_SIGNALS: NodeJS.Signals[] = [
   'SIGWINCH',
 ];
 
+/** A shell's exit code for a process ended by `signal`: 128 + its number (130 for SIGINT). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  // node:os (about 0.3 ms) loads here: a cached exec becomes its command without it.
+  return 128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0);
+}
+
 /** The signals a terminal sends to its whole foreground process group. */
 const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
 
@@ -292,10 +298,8 @@ export async function runChild(
     child.once('exit', (code, signal) => {
       cleanup();
       if (signal) {
-        // node:os (about 0.3 ms) loads here: a cached exec becomes its command without it.
-        const number = process.getBuiltinModule('node:os').constants.signals[signal] ?? 0;
         debug(`exec: child died of ${signal}`);
-        resolvePromise(128 + number);
+        resolvePromise(signalExitCode(signal));
       } else {
         resolvePromise(code ?? 0);
       }

@@ -4,6 +4,7 @@ import type { ProfileConfig } from '../config/types.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { shellWord, UserError } from '../errors.ts';
+import { signalExitCode } from './childProcess.ts';
 import type { Context } from './context.ts';
 import type { RegisterCommand } from './host.ts';
 
@@ -66,12 +67,6 @@ function watchProcessSignals(onSignal: (signal: NodeJS.Signals) => void): () => 
     for (const signal of signals) process.off(signal, onSignal);
   };
 }
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGTERM: 15,
-};
 
 /**
  * Rotates a stored IAM access key without ever leaving the user locked out:
@@ -149,7 +144,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       if (interrupted === undefined) throw failed;
       throw new UserError(`rotate was stopped (${interrupted}): ${failed.message}`, {
         cause: error,
-        exitCode: 128 + (SIGNAL_NUMBERS[interrupted] ?? 0),
+        exitCode: signalExitCode(interrupted),
       });
     }
     const newId = created.accessKeyId;
@@ -167,7 +162,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
         undefined,
         undefined,
         `rotate was stopped (${interrupted})`,
-        128 + (SIGNAL_NUMBERS[interrupted] ?? 0),
+        signalExitCode(interrupted),
       );
     };
     await stopIfInterrupted();
@@ -235,7 +230,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       // held the old one) and works; the old one is left for the user to delete.
       throw new UserError(
         `rotate was stopped (${stoppedDuringStore}) after the new access key ${newId} was stored in the vault; the old key ${oldId} is still active in IAM: delete it with: aws iam delete-access-key --access-key-id ${oldId}`,
-        { exitCode: 128 + (SIGNAL_NUMBERS[stoppedDuringStore] ?? 0) },
+        { exitCode: signalExitCode(stoppedDuringStore) },
       );
     }
     try {
