@@ -45,13 +45,7 @@ export async function secretServiceStatus(
       }
       if (path === undefined) return { state: 'no-collection', name: collection };
     }
-    const locked = await dbusSend(env, [
-      `--dest=${DEST}`,
-      path,
-      'org.freedesktop.DBus.Properties.Get',
-      'string:org.freedesktop.Secret.Collection',
-      'string:Locked',
-    ]);
+    const locked = await getProperty(env, path, 'Collection', 'Locked');
     if (/boolean true/.test(locked)) {
       return {
         state: 'locked',
@@ -82,29 +76,33 @@ export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> 
 
 /** The object paths of every collection (the Service's Collections property). */
 async function collectionPaths(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const all = await dbusSend(env, [
-    `--dest=${DEST}`,
-    ROOT,
-    'org.freedesktop.DBus.Properties.Get',
-    'string:org.freedesktop.Secret.Service',
-    'string:Collections',
-  ]);
+  const all = await getProperty(env, ROOT, 'Service', 'Collections');
   return (all.match(/object path "[^"]+"/g) ?? []).map((c) => c.slice('object path "'.length, -1));
 }
 
 async function collectionLabel(env: NodeJS.ProcessEnv, path: string): Promise<string | undefined> {
-  const out = await dbusSend(env, [
-    `--dest=${DEST}`,
-    path,
-    'org.freedesktop.DBus.Properties.Get',
-    'string:org.freedesktop.Secret.Collection',
-    'string:Label',
-  ]);
+  const out = await getProperty(env, path, 'Collection', 'Label');
   return /string "(.*)"/.exec(out)?.[1];
 }
 
 function objectPath(out: string): string | undefined {
   return /object path "([^"]+)"/.exec(out)?.[1];
+}
+
+/** `dbus-send`'s printed reply to Properties.Get of `org.freedesktop.Secret.IFACE.NAME` on `path`. */
+function getProperty(
+  env: NodeJS.ProcessEnv,
+  path: string,
+  iface: 'Service' | 'Collection',
+  name: string,
+): Promise<string> {
+  return dbusSend(env, [
+    `--dest=${DEST}`,
+    path,
+    'org.freedesktop.DBus.Properties.Get',
+    `string:org.freedesktop.Secret.${iface}`,
+    `string:${name}`,
+  ]);
 }
 
 async function dbusSend(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
