@@ -142,6 +142,7 @@ Examples:
   };
   for (const register of commands) register(program, host);
   addGlobalOptionsToSubcommands(program);
+  addNegations(program);
 
   // Commander's own messages (unknown flag, missing argument) in our format.
   const configure = (cmd: Command, name: string) => {
@@ -245,6 +246,27 @@ function addGlobalOptionsToSubcommands(program: Command): void {
       if (global.argChoices) copy.choices(global.argChoices);
       if (global.parseArg) copy.argParser(global.parseArg);
       cmd.addOption(copy);
+    }
+  }
+}
+
+/**
+ * kingpin accepts `--no-FLAG` for every boolean flag (`aws-vault --no-debug
+ * list`, `exec --no-lazy`, `login --no-stdout`), as scripts written for the
+ * Go aws-vault may pass to turn off what a wrapper turned on: each boolean
+ * option of each command gets a hidden negation, unless it has one
+ * (`--no-add-config`) or is one (`--no-session`, which has no `--session`,
+ * as in Go). The last of the two on a line wins.
+ */
+function addNegations(program: Command): void {
+  for (const cmd of [program, ...program.commands]) {
+    for (const option of [...cmd.options]) {
+      if (option.required || option.optional || option.negate || option.long === undefined)
+        continue;
+      if (option.long === '--version') continue;
+      const negation = `--no-${option.long.slice(2)}`;
+      if (cmd.options.some((o) => o.long === negation)) continue;
+      cmd.addOption(new Option(negation).hideHelp());
     }
   }
 }

@@ -50,8 +50,11 @@ export function completionCommand(
 
 /** Reads the completion spec from the commander program, so it never drifts from the real flags. */
 export function specFromProgram(program: Command): CompletionSpec {
+  // The hidden kingpin negations (`--no-debug`) are accepted, not offered.
   const longFlags = (cmd: Command) =>
-    cmd.options.flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
+    cmd.options
+      .filter((o) => !(o.negate && o.hidden))
+      .flatMap((o) => [o.long, o.short].filter((f): f is string => !!f));
   const choices = (flag: string) => program.options.find((o) => o.long === flag)?.argChoices ?? [];
   const valueFlags = (cmd: Command) =>
     cmd.options

@@ -122,6 +122,8 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
       flags.noSession = true;
       continue;
     }
+    // kingpin's negation of --debug (which itself goes to the full CLI).
+    if (token === '--no-debug') continue;
     // Everything else understood here takes a value; clusters (`-nd`),
     // attached short values (`-d2h`) and unknown flags go to the full CLI.
     const value = eq > 0 ? token.slice(eq + 1) : tokens[++i];

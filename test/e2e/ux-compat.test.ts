@@ -101,6 +101,34 @@ describe('ux: Go aws-vault command lines', () => {
     expect(list.stdout.split('\n')).toContain('q');
   });
 
+  // kingpin gives every boolean flag a `--no-` form; a wrapper's flag can be turned off.
+  it('accepts --no-FLAG for boolean flags, the last of the two winning, and not for others', async () => {
+    const quiet = await w.run(['--debug', 'list', '--no-debug']);
+    expect(quiet).toMatchObject({ exitCode: 0, stderr: '' });
+    const loud = await w.run(['--no-debug', 'list', '--debug']);
+    expect(loud.stderr).toMatch(/^\[debug\] /m);
+    const plain = await w.run(['--no-debug', 'exec', 'p', '--no-debug', '--', 'true']);
+    expect(plain).toMatchObject({ exitCode: 0, stderr: '' });
+    // No server after --no-server: the credentials are in the environment.
+    const served = await w.run(['exec', '--server', 'p', '--no-server', '--', 'env']);
+    expect(served.exitCode).toBe(0);
+    const env = parseEnvLines(served.stdout);
+    expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
+    expect(env.AWS_SECRET_ACCESS_KEY).toBeDefined();
+    const json = await w.run(['exec', '-j', '--no-json', 'p', '--', 'printenv', 'AWS_VAULT']);
+    expect(json).toMatchObject({ exitCode: 0, stdout: 'p\n' });
+    // A flag that takes a value has no negation (kingpin: unknown long flag).
+    const region = await w.run(['exec', '--no-region', 'p', '--', 'true']);
+    expect(region.exitCode).toBe(1);
+    expect(region.stderr).toMatch(/unknown option '--no-region'/);
+    // The negations are accepted, not advertised.
+    const help = await w.run(['exec', '--help']);
+    expect(help.stdout).toMatch(/--lazy/);
+    expect(help.stdout).not.toMatch(/--no-lazy|--no-debug/);
+    const completion = await w.run(['completion', 'bash']);
+    expect(completion.stdout).not.toMatch(/--no-lazy|--no-debug/);
+  });
+
   it('a global flag after the subcommand wins over the same flag before it', async () => {
     // memory (hidden, empty) before, file after: the file store's keys are listed.
     const after = await w.run([

@@ -75,6 +75,20 @@ describe('parseFastInvocation', () => {
     });
   });
 
+  it('takes --no-debug (kingpin) as the default it is, and --debug anywhere as the full CLI', () => {
+    expect(parseFastInvocation(['--no-debug', 'exec', 'p', '--no-debug', '--', 'true'])).toEqual({
+      command: 'exec',
+      profile: 'p',
+      flags: {},
+      format: 'env',
+      args: ['true'],
+      globals: {},
+    });
+    expect(parseFastInvocation(['--no-debug', 'export', '--debug', 'p'])).toBeUndefined();
+    expect(parseFastInvocation(['--debug', 'export', '--no-debug', 'p'])).toBeUndefined();
+    expect(parseFastInvocation(['export', '--no-debug=1', 'p'])).toBeUndefined();
+  });
+
   it('leaves everything else to the full CLI', () => {
     for (const argv of [
       ['--debug', 'exec', 'p'],
