@@ -144,6 +144,30 @@ async function openSecretService(
     );
   }
   let collection = collectionTarget(options.secretServiceCollection);
+  if (options.oneShot === true) {
+    // Straight over the bus, without the native module, when that answers.
+    const [{ readSecretServiceStore }, { KEYRING_SERVICE, OsKeyringBackend }] = await Promise.all([
+      import('./secretServiceReader.ts'),
+      import('./osKeyringBackend.ts'),
+    ]);
+    const read = await readSecretServiceStore(env, KEYRING_SERVICE, collection);
+    if (read !== undefined) {
+      const label = read.label;
+      if (label !== undefined && label !== collection) {
+        options.debug(`secret-service: collection "${collection}" is the one labelled "${label}"`);
+      }
+      const { SnapshotBackend } = await import('./snapshotBackend.ts');
+      return new SnapshotBackend('secret-service', read.items, async () => {
+        const mod = await loadKeyring('secret-service');
+        return new OsKeyringBackend(mod, {
+          name: 'secret-service',
+          ...(label !== undefined ? { collection: label } : {}),
+          env,
+          debug: options.debug,
+        });
+      });
+    }
+  }
   if (collection !== undefined) {
     // The library names a collection by its label; the Go aws-vault by its
     // object path (AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME=login means the
@@ -153,21 +177,6 @@ async function openSecretService(
     if (label !== undefined && label !== collection) {
       options.debug(`secret-service: collection "${collection}" is the one labelled "${label}"`);
       collection = label;
-    }
-  }
-  if (options.oneShot === true && collection === undefined) {
-    // Straight over the bus, without the native module, when that answers.
-    const [{ readSecretServiceItems }, { KEYRING_SERVICE, OsKeyringBackend }] = await Promise.all([
-      import('./secretServiceReader.ts'),
-      import('./osKeyringBackend.ts'),
-    ]);
-    const items = await readSecretServiceItems(env, KEYRING_SERVICE);
-    if (items !== undefined) {
-      const { SnapshotBackend } = await import('./snapshotBackend.ts');
-      return new SnapshotBackend('secret-service', items, async () => {
-        const mod = await loadKeyring('secret-service');
-        return new OsKeyringBackend(mod, { name: 'secret-service', env, debug: options.debug });
-      });
     }
   }
   const mod = await loadKeyring('secret-service');

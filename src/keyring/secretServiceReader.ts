@@ -245,6 +245,31 @@ export async function readSecretServiceItems(
   service: string,
   timeoutMs = 2000,
 ): Promise<Map<string, string> | undefined> {
+  return (await readSecretServiceStore(env, service, undefined, timeoutMs))?.items;
+}
+
+/** What {@link readSecretServiceStore} read. */
+export interface SecretServiceRead {
+  items: Map<string, string>;
+  /** The label of the collection that was asked for by name or label, if one was. */
+  label?: string;
+}
+
+/**
+ * The items {@link readSecretServiceItems} reads, as `@napi-rs/keyring`'s
+ * search finds them (in every collection, whatever the collection asked
+ * for), and, when `collection` is given, the label it means
+ * ({@link collectionLabel}'s rule), which is where writes go. Undefined
+ * also when that collection is missing or locked: the library's path
+ * explains both. Still two round trips: the collections' paths come with
+ * the search, their labels with the secrets.
+ */
+export async function readSecretServiceStore(
+  env: NodeJS.ProcessEnv,
+  service: string,
+  collection: string | undefined,
+  timeoutMs = 2000,
+): Promise<SecretServiceRead | undefined> {
   // Two round trips: everything that needs no answer is sent at once.
   return overTheBus(
     env,
@@ -257,21 +282,29 @@ export async function readSecretServiceItems(
       secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
         new Map([['service', service]]),
       ]),
+      ...(collection === undefined ? [] : [COLLECTIONS_CALL]),
     ],
-    (bus, replies) => read(bus, service, replies),
+    (bus, replies) => read(bus, service, collection, replies),
   );
 }
 
 async function read(
   bus: BusConnection,
   service: string,
+  collection: string | undefined,
   replies: DbusValue[][],
-): Promise<Map<string, string> | undefined> {
-  const [[, session], [unlocked, locked]] = replies as [[unknown, string], [string[], string[]]];
+): Promise<SecretServiceRead | undefined> {
+  const [[, session], [unlocked, locked], collections] = replies as [
+    [unknown, string],
+    [string[], string[]],
+    DbusValue[] | undefined,
+  ];
   // Locked items need an unlock (a prompt), and none found may mean a locked
   // or missing collection: the library's path explains those.
   if (locked.length > 0 || unlocked.length === 0) return undefined;
-  const [secrets, ...attributes] = (await bus.callAll([
+  const paths =
+    collection === undefined ? [] : ((collections?.[0] as DbusVariant).value as string[]);
+  const [secrets, ...rest] = (await bus.callAll([
     secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [
       unlocked,
       session as string,
@@ -282,7 +315,20 @@ async function read(
         'Attributes',
       ]),
     ),
+    ...paths.flatMap((path) => [
+      collectionProperty(path, 'Label'),
+      collectionProperty(path, 'Locked'),
+    ]),
   ])) as [DbusValue[], ...DbusValue[][]];
+  const attributes = rest.slice(0, unlocked.length);
+  let label: string | undefined;
+  if (collection !== undefined) {
+    const value = (index: number) => (rest[index]?.[0] as DbusVariant | undefined)?.value;
+    const labels = paths.map((_, index) => value(unlocked.length + 2 * index));
+    const at = labelIndex(collection, paths, labels);
+    if (at < 0 || value(unlocked.length + 2 * at + 1) !== false) return undefined;
+    label = labels[at] as string;
+  }
   const byItem = secrets[0] as Map<DbusValue, DbusValue>;
   const items = new Map<string, string>();
   for (const [index, item] of unlocked.entries()) {
@@ -296,7 +342,31 @@ async function read(
     }
     items.set(username, secret[2].toString('utf8'));
   }
-  return items;
+  return label === undefined ? { items } : { items, label };
+}
+
+const COLLECTIONS_CALL = secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+  'org.freedesktop.Secret.Service',
+  'Collections',
+]);
+
+function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
+  return secretCall(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+    'org.freedesktop.Secret.Collection',
+    name,
+  ]);
+}
+
+/**
+ * Which of the collections at `paths` (with `labels`) `name` means: the one
+ * labelled `name`, else the one whose path ends in `/collection/NAME`; -1
+ * for none.
+ */
+function labelIndex(name: string, paths: string[], labels: unknown[]): number {
+  const byLabel = labels.indexOf(name);
+  if (byLabel >= 0) return byLabel;
+  const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
+  return byPath >= 0 && typeof labels[byPath] === 'string' ? byPath : -1;
 }
 
 /**
@@ -311,24 +381,12 @@ export async function collectionLabel(
   name: string,
   timeoutMs = 2000,
 ): Promise<string | undefined> {
-  const collectionsCall = secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-    'org.freedesktop.Secret.Service',
-    'Collections',
-  ]);
-  return overTheBus(env, timeoutMs, [collectionsCall], async (bus, replies) => {
+  return overTheBus(env, timeoutMs, [COLLECTIONS_CALL], async (bus, replies) => {
     const paths = (replies[0]?.[0] as DbusVariant).value as string[];
-    const labels = await bus.callAll(
-      paths.map((collection) =>
-        secretCall(collection, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-          'org.freedesktop.Secret.Collection',
-          'Label',
-        ]),
-      ),
+    const labels = (await bus.callAll(paths.map((path) => collectionProperty(path, 'Label')))).map(
+      (reply) => (reply[0] as DbusVariant | undefined)?.value,
     );
-    const labelOf = (index: number) => (labels[index]?.[0] as DbusVariant | undefined)?.value;
-    if (paths.some((_, index) => labelOf(index) === name)) return name;
-    const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
-    const label = byPath < 0 ? undefined : labelOf(byPath);
-    return typeof label === 'string' ? label : undefined;
+    const at = labelIndex(name, paths, labels);
+    return at < 0 ? undefined : (labels[at] as string);
   });
 }

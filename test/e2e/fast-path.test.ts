@@ -15,6 +15,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BIN } from './_runCli.ts';
@@ -446,6 +447,53 @@ describe('fast path', () => {
     expect(named.stdout).toBe('');
     expect(named.stderr).toMatch(
       /^aws-vault: error: export: secret-service backend: the session bus does not answer \(.+\); use --backend=file\n$/,
+    );
+  });
+});
+
+describe.runIf(BACKEND_CASES[1]?.enabled)('fast path (secret-service, a named collection)', () => {
+  it('reads a collection named by its label or its Go name over the bus, and its session is written there', async () => {
+    const p = uniqueProfile('named');
+    const w = await world('secret-service', [p], `[profile ${p}]\n`);
+    // gnome-keyring's default collection: labelled Login, path .../collection/login.
+    const named = (name: string, extra: NodeJS.ProcessEnv = {}) =>
+      w.env({ AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME: name, ...extra });
+    const keys = w.fake.createUser(`named-${p}`);
+    const add = await w.run(['add', '--env', '--no-add-config', p], {
+      env: named('login', {
+        AWS_ACCESS_KEY_ID: keys.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      }),
+    });
+    expect(add.exitCode, add.stderr).toBe(0);
+    const first = await w.run(['export', '--format=json', p], { env: named('login') });
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    const calls = stsCalls(w);
+    for (const name of ['login', 'Login']) {
+      const trace = traceModules(w, `named-${name}`);
+      const result = await w.run(['export', '--format=json', p], { env: named(name, trace.env) });
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(sessionDoc(result.stdout).AccessKeyId).toBe(sessionDoc(first.stdout).AccessKeyId);
+      const loaded = trace.loaded();
+      expectFastPathOnly(loaded);
+      expect(loaded.filter((url) => url.includes('@napi-rs/keyring'))).toEqual([]);
+    }
+    expect(stsCalls(w)).toBe(calls);
+    // The session went where writes to that collection go: the library's
+    // entry for its label (the `target` attribute).
+    const found = spawnSync(
+      'secret-tool',
+      ['search', '--all', 'service', 'aws-vault', 'target', 'Login'],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
+    expect(found.stdout).toContain(`sts.GetSessionToken,${Buffer.from(p).toString('base64url')},`);
+    // A collection that is not there: the library's path, which says so for a listing.
+    const missing = await w.run(['list'], { env: named('NoSuchCollection') });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(
+      /no keyring collection labelled \(or named\) "NoSuchCollection"/,
     );
   });
 });

@@ -3,7 +3,7 @@
 // @napi-rs/keyring wrote, and give up (undefined, quickly) whenever it cannot
 // answer simply, so that the library takes over.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DbusWriter, decodeMessage } from '../../../src/keyring/dbusWire.ts';
 import {
   readSecretServiceItems,
+  readSecretServiceStore,
   sessionBusSocket,
 } from '../../../src/keyring/secretServiceReader.ts';
 import {
@@ -386,6 +387,24 @@ describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-k
     expect(ms).toBeLessThan(FAST_MS);
   });
 
+  it('with a collection named by its label or its Go name, also says which label it means', async () => {
+    await write('dev', 'v');
+    // gnome-keyring's default collection: labelled Login, path .../collection/login.
+    for (const name of ['Login', 'login']) {
+      const read = await readSecretServiceStore(process.env, service, name, TIMEOUT_MS);
+      expect(read).toEqual({ items: new Map([['dev', 'v']]), label: 'Login' });
+    }
+    expect(await readSecretServiceStore(process.env, service, undefined, TIMEOUT_MS)).toEqual({
+      items: new Map([['dev', 'v']]),
+    });
+    // A collection that is not there: the library's path says so.
+    const start = performance.now();
+    expect(
+      await readSecretServiceStore(process.env, service, 'NoSuch', TIMEOUT_MS),
+    ).toBeUndefined();
+    expect(performance.now() - start).toBeLessThan(FAST_MS);
+  });
+
   it('gives undefined when an item of the service has no username', async () => {
     await write('dev', 'v');
     secretTool(['store', '--label', 'nameless', 'service', service, 'user', 'dev'], 'x');
@@ -438,6 +457,55 @@ process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) :
       expect(unlocked?.items).toEqual({ 'probe-user': 'the secret' });
       expect(locked?.items).toBeNull();
       expect(locked?.ms).toBeLessThan(FAST_MS);
+    }, 40_000);
+
+    it('gives undefined, fast, when the collection asked for is locked, wherever the items are', () => {
+      const env = privateKeyringEnv(tmp);
+      // A second collection, labelled Work: a keyring file gnome-keyring loads at start.
+      const keyrings = join(env.XDG_DATA_HOME as string, 'keyrings');
+      mkdirSync(keyrings, { recursive: true, mode: 0o700 });
+      writeFileSync(
+        join(keyrings, 'work.keyring'),
+        '[keyring]\ndisplay-name=Work\nctime=1700000000\nmtime=0\nlock-on-idle=false\nlock-after=false\n',
+        { mode: 0o600 },
+      );
+      const probe = join(tmp, 'probe.mjs');
+      writeFileSync(
+        probe,
+        `import { readSecretServiceStore } from ${JSON.stringify(readerUrl)};
+const start = performance.now();
+const read = await readSecretServiceStore(process.env, 'probe-svc', process.argv[2], ${TIMEOUT_MS});
+const ms = performance.now() - start;
+process.stdout.write(JSON.stringify({ items: read ? Object.fromEntries(read.items) : null, label: read?.label, ms }) + '\\n');
+`,
+      );
+      const script = privateKeyringScript(`
+        printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
+        # A password-less keyring loads locked; unlocking it needs no prompt.
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Unlock array:objpath:/org/freedesktop/secrets/collection/work >/dev/null
+        "$NODE" "$PROBE" work
+        dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/work >/dev/null
+        "$NODE" "$PROBE" work
+        "$NODE" "$PROBE" Login
+      `);
+      const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
+        env: { ...env, NODE: process.execPath, PROBE: probe },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const [open, locked, other] = r.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as { items: Record<string, string> | null; label?: string; ms: number },
+        );
+      // As the library's search: the items of every collection, with the label writes go to.
+      expect(open).toMatchObject({ items: { 'probe-user': 'the secret' }, label: 'Work' });
+      expect(locked?.items).toBeNull();
+      expect(locked?.ms).toBeLessThan(FAST_MS);
+      expect(other).toMatchObject({ items: { 'probe-user': 'the secret' }, label: 'Login' });
     }, 40_000);
   },
 );
