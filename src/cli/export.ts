@@ -69,10 +69,9 @@ export function formatEnv(creds: Credentials, region: string | undefined, prefix
 }
 
 /**
- * A credentials-file section for the profile, keys aligned like the Go
- * aws-vault's ini writer does. The section is `[P]`, as a credentials file
- * names it (the Go aws-vault writes `[profile P]`, which the AWS CLI would
- * read as a profile called "profile P").
+ * A credentials-file section for the profile, `[P]` as a credentials file
+ * names it, byte for byte what the Go aws-vault's ini writer (go-ini v1.67)
+ * prints: keys aligned, and no blank line after the last (only) section.
  */
 export function formatIni(creds: Credentials, profile: string, region?: string): string {
   const entries: [string, string][] = [
@@ -86,7 +85,7 @@ export function formatIni(creds: Credentials, profile: string, region?: string):
   if (region) entries.push(['region', region]);
   const width = Math.max(...entries.map(([key]) => key.length));
   const lines = entries.map(([key, value]) => `${key.padEnd(width)} = ${value}\n`);
-  return `[${profile}]\n${lines.join('')}\n`;
+  return `[${profile}]\n${lines.join('')}`;
 }
 
 /** Formats credentials as `export --format` asks. */

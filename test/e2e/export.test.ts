@@ -116,6 +116,8 @@ describe('export', () => {
     const result = await w.run(['export', '--format=ini', 'ex']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout.startsWith('[ex]\n')).toBe(true);
+    // As the Go aws-vault's go-ini writer: no blank line after the last section.
+    expect(result.stdout).toMatch(/\nregion {20}= eu-west-2\n$/);
     const parsed = parseIni(result.stdout) as Record<string, Record<string, string>>;
     const section = parsed.ex as Record<string, string>;
     expect(section.aws_access_key_id).toMatch(/^ASIA/);

@@ -175,11 +175,11 @@ describe('export formats', () => {
         '  "SessionToken": "token",\n  "Expiration": "2024-05-01T13:04:05Z"\n}\n',
     );
   });
-  it('ini aligns the keys under [PROFILE]', () => {
+  it('ini aligns the keys under [PROFILE], with no blank line after it (go-ini v1.67)', () => {
     expect(formatIni(creds, 'p', 'eu-west-1')).toBe(
       '[p]\naws_access_key_id         = ASIA1\naws_secret_access_key     = secret\n' +
         'aws_session_token         = token\naws_credential_expiration = 2024-05-01T13:04:05Z\n' +
-        'region                    = eu-west-1\n\n',
+        'region                    = eu-west-1\n',
     );
   });
 });
