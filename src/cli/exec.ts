@@ -125,8 +125,9 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   assertNotNested(ctx.env);
   validateExecInput(input);
   const server = input.ec2Server ? 'ec2' : input.ecsServer ? 'ecs' : undefined;
-  const [commandName, ...args] =
-    input.command.length > 0 ? input.command : [ctx.env.SHELL || '/bin/sh'];
+  const [commandName, ...args] = startsShell(input)
+    ? [ctx.env.SHELL || '/bin/sh', ...input.command.slice(1)]
+    : input.command;
   const hint = helpMessages(input, ctx);
 
   // Resolved before any credentials are fetched: a typo costs no MFA code.
@@ -200,11 +201,18 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   return runChild(file, [commandName as string, ...args], env, ctx.debug);
 }
 
+/**
+ * Whether exec starts the default shell: no command, or an empty first word,
+ * which the Go aws-vault reads as no command (`exec P -- "$CMD" ARGS` with
+ * CMD empty runs `$SHELL ARGS`).
+ */
+function startsShell(input: ExecInput): boolean {
+  return input.command.length === 0 || input.command[0] === '';
+}
+
 /** Go's line when `exec PROFILE` starts a shell; empty when a command was given. */
 function subshellMessage(input: ExecInput, shell: string): string {
-  return input.command.length > 0
-    ? ''
-    : `Starting subshell ${shell}, use \`exit\` to exit the subshell`;
+  return startsShell(input) ? `Starting subshell ${shell}, use \`exit\` to exit the subshell` : '';
 }
 
 /**
@@ -216,7 +224,7 @@ function subshellMessage(input: ExecInput, shell: string): string {
 function helpMessages(input: ExecInput, ctx: Context): (message: string) => void {
   const disabled = ctx.env.AWS_VAULT_DISABLE_HELP_MESSAGE;
   const show =
-    input.command.length === 0 &&
+    startsShell(input) &&
     !ctx.globals.debug &&
     (disabled === undefined || disabled === '' || disabled === '0') &&
     ctx.io.stdout.isTTY === true;

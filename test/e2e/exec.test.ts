@@ -136,6 +136,15 @@ describe('exec', () => {
     expect(result.stdout).toBe('vault=plain\n');
   });
 
+  // Go: an empty command word is no command (`exec P -- "$CMD" ARGS` with CMD unset).
+  it('starts $SHELL with the rest as its arguments when the command word is empty', async () => {
+    const env = w.env({ SHELL: '/bin/echo' });
+    const args = await w.run(['exec', 'plain', '--', '', 'hello', '--region'], { env });
+    expect(args).toMatchObject({ exitCode: 0, stdout: 'hello --region\n', stderr: '' });
+    const bare = await w.run(['exec', 'plain', ''], { env });
+    expect(bare).toMatchObject({ exitCode: 0, stdout: '\n', stderr: '' });
+  });
+
   it('replaces itself with the command (no aws-vault process stays resident)', async () => {
     // The child's pid is the aws-vault pid and its parent is the test runner.
     const result = await w.run(['exec', 'plain', '--', 'sh', '-c', 'echo "$PPID"']);
