@@ -414,6 +414,26 @@ describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-k
   });
 });
 
+/**
+ * Runs `body` in a private keyring session under `tmp` (privateKeyringScript)
+ * with $PROBE a module of `source`; each line it prints, parsed.
+ */
+function probeOnPrivateKeyring<T>(tmp: string, source: string, body: string): T[] {
+  const env = privateKeyringEnv(tmp);
+  const probe = join(tmp, 'probe.mjs');
+  writeFileSync(probe, source);
+  const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, privateKeyringScript(body)), {
+    env: { ...env, NODE: process.execPath, PROBE: probe },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as T);
+}
+
 describe.skipIf(!secretServiceAvailable())(
   'readSecretServiceItems with a locked collection',
   () => {
@@ -427,59 +447,51 @@ describe.skipIf(!secretServiceAvailable())(
 
     it('reads the item while unlocked, and gives undefined, fast, once locked', () => {
       // A private session bus and keyring daemon, so the shared one stays unlocked.
-      const env = privateKeyringEnv(tmp);
-      const probe = join(tmp, 'probe.mjs');
-      writeFileSync(
-        probe,
+      const [unlocked, locked] = probeOnPrivateKeyring<{
+        items: Record<string, string> | null;
+        ms: number;
+      }>(
+        tmp,
         `import { readSecretServiceItems } from ${JSON.stringify(readerUrl)};
 const start = performance.now();
 const items = await readSecretServiceItems(process.env, process.argv[2], ${TIMEOUT_MS});
 const ms = performance.now() - start;
 process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) : null, ms }) + '\\n');
 `,
-      );
-      const script = privateKeyringScript(`
+        `
         printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
         "$NODE" "$PROBE" probe-svc
         ${LOCK_LOGIN_COLLECTION}
         "$NODE" "$PROBE" probe-svc
-      `);
-      const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
-        env: { ...env, NODE: process.execPath, PROBE: probe },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const [unlocked, locked] = r.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as { items: Record<string, string> | null; ms: number });
+      `,
+      );
       expect(unlocked?.items).toEqual({ 'probe-user': 'the secret' });
       expect(locked?.items).toBeNull();
       expect(locked?.ms).toBeLessThan(FAST_MS);
     }, 40_000);
 
     it('gives undefined, fast, when the collection asked for is locked, wherever the items are', () => {
-      const env = privateKeyringEnv(tmp);
       // A second collection, labelled Work: a keyring file gnome-keyring loads at start.
-      const keyrings = join(env.XDG_DATA_HOME as string, 'keyrings');
+      const keyrings = join(tmp, 'data', 'keyrings');
       mkdirSync(keyrings, { recursive: true, mode: 0o700 });
       writeFileSync(
         join(keyrings, 'work.keyring'),
         '[keyring]\ndisplay-name=Work\nctime=1700000000\nmtime=0\nlock-on-idle=false\nlock-after=false\n',
         { mode: 0o600 },
       );
-      const probe = join(tmp, 'probe.mjs');
-      writeFileSync(
-        probe,
+      const [open, locked, other] = probeOnPrivateKeyring<{
+        items: Record<string, string> | null;
+        label?: string;
+        ms: number;
+      }>(
+        tmp,
         `import { readSecretServiceStore } from ${JSON.stringify(readerUrl)};
 const start = performance.now();
 const read = await readSecretServiceStore(process.env, 'probe-svc', process.argv[2], ${TIMEOUT_MS});
 const ms = performance.now() - start;
 process.stdout.write(JSON.stringify({ items: read ? Object.fromEntries(read.items) : null, label: read?.label, ms }) + '\\n');
 `,
-      );
-      const script = privateKeyringScript(`
+        `
         printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
         # A password-less keyring loads locked; unlocking it needs no prompt.
         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Unlock array:objpath:/org/freedesktop/secrets/collection/work >/dev/null
@@ -487,20 +499,8 @@ process.stdout.write(JSON.stringify({ items: read ? Object.fromEntries(read.item
         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/work >/dev/null
         "$NODE" "$PROBE" work
         "$NODE" "$PROBE" Login
-      `);
-      const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
-        env: { ...env, NODE: process.execPath, PROBE: probe },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      const [open, locked, other] = r.stdout
-        .trim()
-        .split('\n')
-        .map(
-          (l) =>
-            JSON.parse(l) as { items: Record<string, string> | null; label?: string; ms: number },
-        );
+      `,
+      );
       // As the library's search: the items of every collection, with the label writes go to.
       expect(open).toMatchObject({ items: { 'probe-user': 'the secret' }, label: 'Work' });
       expect(locked?.items).toBeNull();
