@@ -106,10 +106,11 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
   // From here until the new key is in the vault, a signal must not leave it
   // active in IAM with its secret lost: it is noted, and the key deleted.
   let interrupted: NodeJS.Signals | undefined;
-  let wake: () => void = () => {};
-  const woken = new Promise<void>((resolve) => (wake = resolve));
   // Stops the wait for STS (its request and the sleep), so the process ends promptly.
   const abort = new AbortController();
+  const woken = new Promise<void>((resolve) =>
+    abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   let watching = true;
   const stopWatchingSignals = (deps.watchSignals ?? watchProcessSignals)((signal) => {
     if (interrupted !== undefined) {
@@ -122,7 +123,6 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     }
     interrupted = signal;
     abort.abort();
-    wake();
   });
   function stopWatching(): void {
     if (!watching) return;
@@ -155,15 +155,10 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     };
     const stopIfInterrupted = async (): Promise<void> => {
       if (interrupted === undefined) return;
-      await undoNewKey(
-        deps,
-        callerIam,
-        newId,
-        undefined,
-        undefined,
-        `rotate was stopped (${interrupted})`,
-        signalExitCode(interrupted),
-      );
+      await undoNewKey(deps, callerIam, newId, {
+        problem: `rotate was stopped (${interrupted})`,
+        exitCode: signalExitCode(interrupted),
+      });
     };
     await stopIfInterrupted();
 
@@ -192,7 +187,10 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
       }
       const elapsed = now() - started;
       if (elapsed + delay > activationTimeout) {
-        await undoNewKey(deps, callerIam, newId, rejection, Math.round(activationTimeout / 1000));
+        await undoNewKey(deps, callerIam, newId, {
+          problem: `STS did not accept it within ${Math.round(activationTimeout / 1000)}s (last error: ${describe(rejection)})`,
+          cause: rejection,
+        });
       }
       deps.debug(
         `rotate: STS does not accept ${newId} yet (${describe(rejection)}); waiting ${delay}ms`,
@@ -205,7 +203,10 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
     try {
       await deps.store(created);
     } catch (error) {
-      await undoNewKey(deps, callerIam, newId, error, undefined, 'storing it in the vault failed');
+      await undoNewKey(deps, callerIam, newId, {
+        problem: 'storing it in the vault failed',
+        cause: error,
+      });
     }
     stopWatching();
     deps.say(`Stored new access key ${newId} in the vault as "${deps.storedAs}"`);
@@ -346,18 +347,17 @@ async function createFailed(
   );
 }
 
-/** The new key is unusable or unstorable: delete it so the user keeps exactly the old key. */
+/**
+ * The new key is unusable or unstorable, or rotate was stopped: delete it so
+ * the user keeps exactly the old key. `problem` completes the sentence "the
+ * new access key ID was created but ...".
+ */
 async function undoNewKey(
   deps: RotateKeyDeps,
   callerIam: IamApi,
   newId: string,
-  cause: unknown,
-  waitedSeconds?: number,
-  what?: string,
-  exitCode?: number,
+  { problem, cause, exitCode }: { problem: string; cause?: unknown; exitCode?: number },
 ): Promise<never> {
-  const problem =
-    what ?? `STS did not accept it within ${waitedSeconds ?? 0}s (last error: ${describe(cause)})`;
   try {
     await callerIam.deleteAccessKey(newId);
   } catch (deleteError) {
