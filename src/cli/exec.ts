@@ -261,7 +261,14 @@ export const registerExec: RegisterCommand = (program: Command, host) => {
       '--ec2-server-address <host:port>',
       'Run the EC2 metadata server on this loopback address instead of 169.254.169.254:80 (implies --ec2-server)',
     )
-    .option('--lazy', 'When using --ecs-server, lazily fetch credentials')
+    .option('--lazy', 'When using --ecs-server, lazily fetch credentials');
+  // --server and --ecs-server set one flag, as in Go: of the two and their
+  // --no- forms, the last on the line wins (`--server --no-ecs-server` is off).
+  let ecsServer = false;
+  for (const name of ['server', 'ecs-server', 'no-server', 'no-ecs-server']) {
+    cmd.on(`option:${name}`, () => (ecsServer = !name.startsWith('no-')));
+  }
+  cmd
     .addHelpText(
       'after',
       `
@@ -277,7 +284,7 @@ Examples:
         // main's normalizeArgv puts `--` after the profile; passThroughOptions keeps it.
         command: command[0] === '--' ? command.slice(1) : command,
         flags: credentialFlagsFrom(opts),
-        ecsServer: opts.server === true || opts.ecsServer === true,
+        ecsServer,
         ec2Server: opts.ec2Server === true || address !== undefined,
         ec2ServerAddress: address,
         lazy: opts.lazy === true,

@@ -115,6 +115,13 @@ describe('ux: Go aws-vault command lines', () => {
     const env = parseEnvLines(served.stdout);
     expect(env.AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
     expect(env.AWS_SECRET_ACCESS_KEY).toBeDefined();
+    // --server is --ecs-server by another name: one flag, the last of the four forms wins.
+    const aliased = await w.run(['exec', '--server', 'p', '--no-ecs-server', '--', 'env']);
+    expect(parseEnvLines(aliased.stdout).AWS_CONTAINER_CREDENTIALS_FULL_URI).toBeUndefined();
+    const back = await w.run(['exec', '--no-server', '--ecs-server', 'p', '--', 'env']);
+    expect(parseEnvLines(back.stdout).AWS_CONTAINER_CREDENTIALS_FULL_URI).toMatch(
+      /^http:\/\/127\.0\.0\.1:/,
+    );
     const json = await w.run(['exec', '-j', '--no-json', 'p', '--', 'printenv', 'AWS_VAULT']);
     expect(json).toMatchObject({ exitCode: 0, stdout: 'p\n' });
     // A flag that takes a value has no negation (kingpin: unknown long flag).
