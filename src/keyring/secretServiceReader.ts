@@ -23,7 +23,7 @@ import {
 const SECRETS = 'org.freedesktop.secrets';
 /** Bytes per socket read: a reply with every aws-vault secret fits in one or a few. */
 const READ_SIZE = 64 * 1024;
-const SERVICE_PATH = '/org/freedesktop/secrets';
+export const SERVICE_PATH = '/org/freedesktop/secrets';
 
 /**
  * The socket path of the session bus (`unix:path=` or, with a leading NUL,
@@ -57,7 +57,7 @@ export function sessionBusSocket(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /** One connection to the bus: authenticated, with calls matched to their replies. */
-class BusConnection {
+export class BusConnection {
   readonly #socket: Socket;
   #buffer: Buffer = Buffer.alloc(0);
   #authenticated = false;
@@ -173,7 +173,7 @@ class BusConnection {
   }
 }
 
-function secretCall(
+export function secretCall(
   path: string,
   iface: string,
   member: string,
@@ -203,7 +203,7 @@ const HELLO: DbusCall = {
  * left out) and may call more. Undefined when the bus is not there, refuses
  * us, errs, or `timeoutMs` passes; the connection is let go either way.
  */
-async function overTheBus<T>(
+export async function overTheBus<T>(
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
   first: DbusCall[],
@@ -345,12 +345,15 @@ async function read(
   return label === undefined ? { items } : { items, label };
 }
 
-const COLLECTIONS_CALL = secretCall(SERVICE_PATH, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-  'org.freedesktop.Secret.Service',
-  'Collections',
-]);
+export const COLLECTIONS_CALL = secretCall(
+  SERVICE_PATH,
+  'org.freedesktop.DBus.Properties',
+  'Get',
+  'ss',
+  ['org.freedesktop.Secret.Service', 'Collections'],
+);
 
-function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
+export function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
   return secretCall(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
     'org.freedesktop.Secret.Collection',
     name,
@@ -362,7 +365,7 @@ function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
  * labelled `name`, else the one whose path ends in `/collection/NAME`; -1
  * for none.
  */
-function labelIndex(name: string, paths: string[], labels: unknown[]): number {
+export function labelIndex(name: string, paths: string[], labels: unknown[]): number {
   const byLabel = labels.indexOf(name);
   if (byLabel >= 0) return byLabel;
   const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);

@@ -1,3 +1,14 @@
+import type { DbusCall, DbusValue, DbusVariant } from './dbusWire.ts';
+import {
+  type BusConnection,
+  COLLECTIONS_CALL,
+  SERVICE_PATH,
+  collectionProperty,
+  labelIndex,
+  overTheBus,
+  secretCall,
+} from './secretServiceReader.ts';
+
 /** What the Secret Service says about the collection we use. */
 export type SecretServiceStatus =
   | { state: 'ok'; collectionPath: string }
@@ -7,118 +18,103 @@ export type SecretServiceStatus =
   | { state: 'no-service' }
   | { state: 'unknown'; why: string };
 
-const DEST = 'org.freedesktop.secrets';
-const ROOT = '/org/freedesktop/secrets';
+const TIMEOUT_MS = 2000;
+
+/** Asked of the bus itself first: a call to the Secret Service's name would start one. */
+const HAS_SECRET_SERVICE: DbusCall = {
+  destination: 'org.freedesktop.DBus',
+  path: '/org/freedesktop/DBus',
+  interface: 'org.freedesktop.DBus',
+  member: 'NameHasOwner',
+  signature: 's',
+  body: ['org.freedesktop.secrets'],
+};
+
+const READ_DEFAULT_ALIAS = secretCall(
+  SERVICE_PATH,
+  'org.freedesktop.Secret.Service',
+  'ReadAlias',
+  's',
+  ['default'],
+);
 
 /**
- * Asks the Secret Service (through `dbus-send`, part of every D-Bus install)
- * whether the collection exists and is unlocked. The keyring library cannot
- * tell a locked collection from an empty one, so this runs only when a
- * result looks empty or an operation failed. No secret is ever passed.
+ * Asks the Secret Service, over the session bus, whether the collection
+ * (a label, or the last part of an object path: labelIndex) exists and is
+ * unlocked; the default collection when none is named. The keyring library
+ * cannot tell a locked collection from an empty one, so this runs only when
+ * a result looks empty or an operation failed. No secret is asked for.
  */
 export async function secretServiceStatus(
   env: NodeJS.ProcessEnv,
   collection?: string,
 ): Promise<SecretServiceStatus> {
-  try {
-    const owner = await dbusSend(env, [
-      '--dest=org.freedesktop.DBus',
-      '/org/freedesktop/DBus',
-      'org.freedesktop.DBus.NameHasOwner',
-      `string:${DEST}`,
-    ]);
-    if (!/boolean true/.test(owner)) return { state: 'no-service' };
-    let path: string | undefined;
-    if (collection === undefined) {
-      path = objectPath(
-        await dbusSend(env, [
-          `--dest=${DEST}`,
-          ROOT,
-          'org.freedesktop.Secret.Service.ReadAlias',
-          'string:default',
-        ]),
-      );
-      if (path === undefined || path === '/') return { state: 'no-default-collection' };
-    } else {
-      for (const p of await collectionPaths(env)) {
-        if ((await collectionLabel(env, p)) === collection) path = p;
+  const status = await overTheBus<SecretServiceStatus>(
+    env,
+    TIMEOUT_MS,
+    [HAS_SECRET_SERVICE],
+    async (bus, [owner]) => {
+      if (owner?.[0] !== true) return { state: 'no-service' };
+      let path: string;
+      let label: DbusValue | undefined;
+      let locked: DbusValue | undefined;
+      if (collection === undefined) {
+        const [alias] = await firstValues(bus, [READ_DEFAULT_ALIAS]);
+        if (typeof alias !== 'string' || alias === '/') return { state: 'no-default-collection' };
+        path = alias;
+        [label, locked] = await properties(bus, [
+          collectionProperty(path, 'Label'),
+          collectionProperty(path, 'Locked'),
+        ]);
+      } else {
+        const [all] = await properties(bus, [COLLECTIONS_CALL]);
+        const paths = all as string[];
+        const replies = await properties(
+          bus,
+          paths.flatMap((p) => [collectionProperty(p, 'Label'), collectionProperty(p, 'Locked')]),
+        );
+        const at = labelIndex(
+          collection,
+          paths,
+          paths.map((_, index) => replies[2 * index]),
+        );
+        if (at < 0) return { state: 'no-collection', name: collection };
+        path = paths[at] as string;
+        [label, locked] = [replies[2 * at], replies[2 * at + 1]];
       }
-      if (path === undefined) return { state: 'no-collection', name: collection };
-    }
-    const locked = await getProperty(env, path, 'Collection', 'Locked');
-    if (/boolean true/.test(locked)) {
+      if (locked !== true) return { state: 'ok', collectionPath: path };
       return {
         state: 'locked',
         collectionPath: path,
-        label: (await collectionLabel(env, path)) ?? path,
+        label: typeof label === 'string' ? label : path,
       };
-    }
-    return { state: 'ok', collectionPath: path };
-  } catch (error) {
-    return { state: 'unknown', why: (error as Error).message };
-  }
+    },
+  );
+  return status ?? { state: 'unknown', why: 'the session bus did not answer' };
 }
 
 /** The object path of the Go aws-vault's own collection (its default name, `awsvault`). */
-export const GO_COLLECTION_PATH = `${ROOT}/collection/awsvault`;
+export const GO_COLLECTION_PATH = `${SERVICE_PATH}/collection/awsvault`;
 
 /**
  * Whether the Secret Service has the Go aws-vault's collection; false when
  * it cannot tell. Asked only when a profile has no stored key.
  */
 export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> {
-  try {
-    return (await collectionPaths(env)).includes(GO_COLLECTION_PATH);
-  } catch {
-    return false;
-  }
-}
-
-/** The object paths of every collection (the Service's Collections property). */
-async function collectionPaths(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const all = await getProperty(env, ROOT, 'Service', 'Collections');
-  return (all.match(/object path "[^"]+"/g) ?? []).map((c) => c.slice('object path "'.length, -1));
-}
-
-async function collectionLabel(env: NodeJS.ProcessEnv, path: string): Promise<string | undefined> {
-  const out = await getProperty(env, path, 'Collection', 'Label');
-  return /string "(.*)"/.exec(out)?.[1];
-}
-
-function objectPath(out: string): string | undefined {
-  return /object path "([^"]+)"/.exec(out)?.[1];
-}
-
-/** `dbus-send`'s printed reply to Properties.Get of `org.freedesktop.Secret.IFACE.NAME` on `path`. */
-function getProperty(
-  env: NodeJS.ProcessEnv,
-  path: string,
-  iface: 'Service' | 'Collection',
-  name: string,
-): Promise<string> {
-  return dbusSend(env, [
-    `--dest=${DEST}`,
-    path,
-    'org.freedesktop.DBus.Properties.Get',
-    `string:org.freedesktop.Secret.${iface}`,
-    `string:${name}`,
-  ]);
-}
-
-async function dbusSend(env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
-  // Loaded here, not at the top: the cached path opens this backend and
-  // asks for the status only when something looks wrong (getBuiltinModule:
-  // see runShellCommand.ts).
-  const { execFile } = process.getBuiltinModule('node:child_process');
-  return new Promise((resolve, reject) => {
-    execFile(
-      'dbus-send',
-      ['--session', '--print-reply', '--reply-timeout=2000', ...args],
-      { env, timeout: 3000, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(stderr.trim() || error.message));
-        else resolve(stdout);
-      },
-    );
+  const found = await overTheBus(env, TIMEOUT_MS, [HAS_SECRET_SERVICE], async (bus, [owner]) => {
+    if (owner?.[0] !== true) return false;
+    const [all] = await properties(bus, [COLLECTIONS_CALL]);
+    return (all as string[]).includes(GO_COLLECTION_PATH);
   });
+  return found === true;
+}
+
+/** The first value of each reply to `calls`. */
+async function firstValues(bus: BusConnection, calls: DbusCall[]): Promise<DbusValue[]> {
+  return (await bus.callAll(calls)).map((reply) => reply[0] as DbusValue);
+}
+
+/** The value of each reply to `calls`, Properties.Get calls (one variant each). */
+async function properties(bus: BusConnection, calls: DbusCall[]): Promise<DbusValue[]> {
+  return (await firstValues(bus, calls)).map((variant) => (variant as DbusVariant).value);
 }

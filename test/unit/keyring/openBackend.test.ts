@@ -132,3 +132,41 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
     }
   }, 40_000);
 });
+
+describe.skipIf(!secretServiceAvailable())('openBackend with no default collection', () => {
+  it('says the Secret Service has no default collection instead of showing an empty vault', () => {
+    // A keyring daemon that was never given a login password has no login
+    // collection and no default alias (only its in-memory `session` one).
+    const script = `
+      set -e
+      gnome-keyring-daemon --foreground --components=secrets >/dev/null 2>&1 &
+      GK=$!
+      trap 'kill $GK' EXIT
+      for i in $(seq 1 200); do
+        owner=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null || true)
+        case "$owner" in *'boolean true'*) break ;; esac
+        sleep 0.05
+      done
+      PROBE_OPS=1 "$NODE" "$PROBE" secret-service
+      echo
+      PROBE_OPS=1 PROBE_ONESHOT=1 "$NODE" "$PROBE" default
+    `;
+    const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
+      env: { ...baseEnv(), NODE: process.execPath, PROBE: probe },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const reports = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(reports).toHaveLength(2);
+    const message =
+      'error UserError: secret-service backend: the Secret Service has no default collection (keyring); create one in your desktop session, name one with --secret-service-collection, or use --backend=file';
+    for (const report of reports) {
+      expect(report.name).toBe('secret-service');
+      expect(report.get).toBe(message);
+      expect(report.keys).toBe(message);
+    }
+  }, 40_000);
+});
