@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { shellWord, UserError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import {
   hasGoCollection,
@@ -17,6 +17,8 @@ type EntryOptions = import('@napi-rs/keyring').EntryOptions;
 const VANISHED_ITEM =
   /org\.freedesktop\.(DBus\.Error\.Unknown(Method|Object)|Secret\.Error\.NoSuchObject)/;
 const VANISHED_ITEM_RETRY_MS = 5000;
+/** The keyring library's refusal to choose between items that match one entry. */
+const AMBIGUOUS = /Entry is matched by \d+ credentials/;
 
 /** The service name of every entry (the username is the item key). */
 export const KEYRING_SERVICE = 'aws-vault';
@@ -46,6 +48,8 @@ export class OsKeyringBackend implements Backend {
   #statusOk = false;
   /** oneShot: every aws-vault item, account -> secret, from one search. */
   #snapshot: Promise<Map<string, string>> | undefined;
+  /** oneShot: the accounts the search found more than once, which get refuses to choose between. */
+  readonly #duplicates = new Set<string>();
 
   constructor(mod: KeyringModule, options: OsKeyringBackendOptions) {
     this.#mod = mod;
@@ -62,9 +66,14 @@ export class OsKeyringBackend implements Backend {
    * probe (openBackend); reads report it through #failure.
    */
   async load(): Promise<Map<string, string>> {
-    this.#snapshot ??= this.#findAll().then(
-      (found) => new Map(found.map((c) => [c.account, c.password])),
-    );
+    this.#snapshot ??= this.#findAll().then((found) => {
+      const items = new Map<string, string>();
+      for (const c of found) {
+        if (items.has(c.account)) this.#duplicates.add(c.account);
+        items.set(c.account, c.password);
+      }
+      return items;
+    });
     return this.#snapshot;
   }
 
@@ -78,13 +87,81 @@ export class OsKeyringBackend implements Backend {
     const deadline = Date.now() + VANISHED_ITEM_RETRY_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#mod.findCredentialsAsync(KEYRING_SERVICE, this.#target());
+        return await this.#inTarget(await this.#mod.findCredentialsAsync(KEYRING_SERVICE));
       } catch (error) {
         if (Date.now() >= deadline || !VANISHED_ITEM.test(messageOf(error))) throw error;
         this.#options.debug('secret-service: an item went away during the search; searching again');
         await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)));
       }
     }
+  }
+
+  /**
+   * With a collection named, what the library's search found (in every
+   * collection) narrowed to the items stored with it, those its lookups with
+   * that target find (their `target` attribute): a key stored with another
+   * collection, or with none, is not listed where `get` and `remove` would
+   * not find it. An account in both gets the targeted item's secret.
+   */
+  async #inTarget(
+    found: { account: string; password: string }[],
+  ): Promise<{ account: string; password: string }[]> {
+    const target = this.#target();
+    if (target === undefined) return found;
+    const inTarget = await this.#usernames(new Map([['target', target]]));
+    const seen = new Map<string, number>();
+    for (const c of found) seen.set(c.account, (seen.get(c.account) ?? 0) + 1);
+    const kept: { account: string; password: string }[] = [];
+    for (const account of new Set(inTarget)) {
+      const only = found.find((c) => c.account === account);
+      if (only === undefined) continue;
+      if (seen.get(account) === 1) kept.push(only);
+      else {
+        const password = await this.#entry(account).getPassword();
+        if (password !== null) kept.push({ account, password });
+      }
+    }
+    return kept;
+  }
+
+  /** The aws-vault items' usernames (keys) that have `attributes` too, read over the bus. */
+  async #usernames(attributes: Map<string, string>): Promise<string[]> {
+    return (await this.#attributes(attributes)).flatMap((a) => a.get('username') ?? []);
+  }
+
+  /** The attributes of the aws-vault items that have `attributes` too, read over the bus. */
+  async #attributes(attributes: Map<string, string>): Promise<Map<string, string>[]> {
+    const { secretServiceAttributes } = await import('./secretServiceReader.ts');
+    const found = await secretServiceAttributes(
+      this.#options.env,
+      new Map([['service', KEYRING_SERVICE], ...attributes]),
+    );
+    if (found === undefined) throw new Error('the session bus did not answer a search');
+    return found;
+  }
+
+  /**
+   * The error for a key that more than one item holds, which the library's
+   * lookups refuse to choose between: which collections they were stored
+   * with, and how to pick one.
+   */
+  async #ambiguous(key: string, cause?: unknown): Promise<UserError> {
+    let stored = '';
+    try {
+      const targets = (await this.#attributes(new Map([['username', key]]))).map((a) => {
+        const target = a.get('target');
+        return target === undefined
+          ? 'one stored without --secret-service-collection'
+          : `one stored with --secret-service-collection=${shellWord(target)}`;
+      });
+      stored = ` (${targets.join(', ')})`;
+    } catch {
+      // The count and advice stand without the details.
+    }
+    return new UserError(
+      `secret-service backend: more than one item in the Secret Service holds "${key}"${stored}, and a command ${this.#target() === undefined ? 'without --secret-service-collection' : `with collection "${this.#target() ?? ''}"`} cannot tell them apart; run it with the --secret-service-collection of the one to use, and remove the others (\`aws-vault remove\` with their setting, or in Passwords and Keys / seahorse)`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   async #read(): Promise<Map<string, string>> {
@@ -98,6 +175,7 @@ export class OsKeyringBackend implements Backend {
   async get(key: string): Promise<string | undefined> {
     if (this.#options.oneShot === true) {
       const value = (await this.#read()).get(key);
+      if (this.#duplicates.has(key)) throw await this.#ambiguous(key);
       if (value === undefined) await this.#assertUsable();
       return value;
     }
@@ -105,7 +183,7 @@ export class OsKeyringBackend implements Backend {
     try {
       value = await this.#entry(key).getPassword();
     } catch (error) {
-      throw await this.#failure('read', error);
+      throw await this.#failure('read', error, key);
     }
     // A locked collection reads as empty: make sure that is not why.
     if (value === null) await this.#assertUsable();
@@ -116,7 +194,7 @@ export class OsKeyringBackend implements Backend {
     try {
       await this.#entry(key).setPassword(value);
     } catch (error) {
-      throw await this.#failure('write', error);
+      throw await this.#failure('write', error, key);
     }
     (await this.#loaded())?.set(key, value);
   }
@@ -125,7 +203,7 @@ export class OsKeyringBackend implements Backend {
     try {
       await this.#entry(key).deleteCredential();
     } catch (error) {
-      throw await this.#failure('remove from', error);
+      throw await this.#failure('remove from', error, key);
     }
     (await this.#loaded())?.delete(key);
   }
@@ -161,8 +239,14 @@ export class OsKeyringBackend implements Backend {
   async elsewhere(): Promise<string | undefined> {
     const moving = 'copy them across once (README: "Moving from the Go aws-vault")';
     if (this.name === 'secret-service') {
-      if (!(await hasGoCollection(this.#options.env))) return undefined;
-      return `the Go aws-vault keeps its keys in the Secret Service collection "awsvault", which this aws-vault does not read: ${moving}`;
+      const places = [await this.#otherTargets()];
+      if (await hasGoCollection(this.#options.env)) {
+        places.push(
+          `the Go aws-vault keeps its keys in the Secret Service collection "awsvault", which this aws-vault does not read: ${moving}`,
+        );
+      }
+      const said = places.filter((p) => p !== undefined);
+      return said.length === 0 ? undefined : said.join('; ');
     }
     if (this.name === 'keychain') {
       const keychain = goKeychainFile(this.#options.env.HOME);
@@ -170,6 +254,24 @@ export class OsKeyringBackend implements Backend {
       return `the Go aws-vault keeps its keys in its own keychain (${keychain}), which this aws-vault does not read: ${moving}`;
     }
     return undefined;
+  }
+
+  /**
+   * With a collection named, how many aws-vault items were stored with
+   * another or with none, which this backend does not see, as a sentence.
+   */
+  async #otherTargets(): Promise<string | undefined> {
+    const target = this.#target();
+    if (target === undefined) return undefined;
+    try {
+      const all = await this.#usernames(new Map());
+      const inTarget = await this.#usernames(new Map([['target', target]]));
+      const others = all.length - inTarget.length;
+      if (others <= 0) return undefined;
+      return `${others === 1 ? '1 aws-vault item' : `${others} aws-vault items`} in the Secret Service ${others === 1 ? 'was' : 'were'} stored with another --secret-service-collection or none, and ${others === 1 ? 'is' : 'are'} not read with collection "${target}" (see every item with \`aws-vault --secret-service-collection=default list\`)`;
+    } catch {
+      return undefined;
+    }
   }
 
   #target(): string | undefined {
@@ -193,7 +295,8 @@ export class OsKeyringBackend implements Backend {
     this.#statusOk = status.state === 'ok';
   }
 
-  async #failure(what: string, error: unknown): Promise<UserError> {
+  async #failure(what: string, error: unknown, key?: string): Promise<UserError> {
+    if (key !== undefined && AMBIGUOUS.test(messageOf(error))) return this.#ambiguous(key, error);
     if (this.name === 'secret-service') {
       const status = await secretServiceStatus(this.#options.env, this.#target());
       this.#options.debug(`secret-service: collection status ${status.state}`);

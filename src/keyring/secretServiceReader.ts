@@ -256,13 +256,15 @@ export interface SecretServiceRead {
 }
 
 /**
- * The items {@link readSecretServiceItems} reads, as `@napi-rs/keyring`'s
- * search finds them (in every collection, whatever the collection asked
- * for), and, when `collection` is given, the label it means
- * ({@link collectionLabel}'s rule), which is where writes go. Undefined
- * also when that collection is missing or locked: the library's path
- * explains both. Still two round trips: the collections' paths come with
- * the search, their labels with the secrets.
+ * The items {@link readSecretServiceItems} reads, and, when `collection` is
+ * given, the label it means ({@link collectionLabel}'s rule), which is where
+ * writes go. Without a collection, every aws-vault item (as
+ * `@napi-rs/keyring`'s lookups without a target find them, in every
+ * collection); with one, only those stored with it (their `target`
+ * attribute is its label, as the library's lookups with a target match
+ * them). Undefined also when that collection is missing or locked: the
+ * library's path explains both. Still two round trips: the collections'
+ * paths come with the search, their labels with the secrets.
  */
 export async function readSecretServiceStore(
   env: NodeJS.ProcessEnv,
@@ -309,12 +311,7 @@ async function read(
       unlocked,
       session as string,
     ]),
-    ...unlocked.map((item) =>
-      secretCall(item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
-        'org.freedesktop.Secret.Item',
-        'Attributes',
-      ]),
-    ),
+    ...unlocked.map(attributesCall),
     ...paths.flatMap((path) => [
       collectionProperty(path, 'Label'),
       collectionProperty(path, 'Locked'),
@@ -334,6 +331,9 @@ async function read(
   for (const [index, item] of unlocked.entries()) {
     const attrs = (attributes[index]?.[0] as DbusVariant | undefined)?.value;
     if (!(attrs instanceof Map) || attrs.get('service') !== service) return undefined;
+    // A named collection holds what was stored with it: the library's lookups
+    // with a target match its `target` attribute, and so do these reads.
+    if (label !== undefined && attrs.get('target') !== label) continue;
     const username = attrs.get('username');
     // [session, parameters, value, content type]; plain: the value as is.
     const secret = byItem.get(item) as [string, Buffer, Buffer, string] | undefined;
@@ -353,6 +353,14 @@ export const COLLECTIONS_CALL = secretCall(
   ['org.freedesktop.Secret.Service', 'Collections'],
 );
 
+/** Properties.Get of an item's attributes (a{ss}). */
+function attributesCall(item: string): DbusCall {
+  return secretCall(item, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
+    'org.freedesktop.Secret.Item',
+    'Attributes',
+  ]);
+}
+
 export function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
   return secretCall(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
     'org.freedesktop.Secret.Collection',
@@ -370,6 +378,33 @@ export function labelIndex(name: string, paths: string[], labels: unknown[]): nu
   if (byLabel >= 0) return byLabel;
   const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
   return byPath >= 0 && typeof labels[byPath] === 'string' ? byPath : -1;
+}
+
+/**
+ * The attributes of every item that has all of `attributes`, locked or not,
+ * without their secrets; undefined when the bus does not answer in
+ * `timeoutMs`.
+ */
+export async function secretServiceAttributes(
+  env: NodeJS.ProcessEnv,
+  attributes: Map<string, string>,
+  timeoutMs = 2000,
+): Promise<Map<string, string>[] | undefined> {
+  const search = secretCall(
+    SERVICE_PATH,
+    'org.freedesktop.Secret.Service',
+    'SearchItems',
+    'a{ss}',
+    [attributes],
+  );
+  return overTheBus(env, timeoutMs, [search], async (bus, replies) => {
+    const [unlocked, locked] = replies[0] as [string[], string[]];
+    const found = await bus.callAll([...unlocked, ...locked].map(attributesCall));
+    return found.flatMap((reply) => {
+      const attrs = (reply[0] as DbusVariant | undefined)?.value;
+      return attrs instanceof Map ? [attrs as Map<string, string>] : [];
+    });
+  });
 }
 
 /**

@@ -496,6 +496,95 @@ describe.runIf(BACKEND_CASES[1]?.enabled)('fast path (secret-service, a named co
       /no keyring collection labelled \(or named\) "NoSuchCollection"/,
     );
   });
+
+  it('sees only what was stored with the collection named, in exec, export, list and remove alike', async () => {
+    const [inLogin, unnamed] = [uniqueProfile('scoped'), uniqueProfile('unscoped')];
+    const w = await world(
+      'secret-service',
+      [inLogin, unnamed],
+      `[profile ${inLogin}]\n[profile ${unnamed}]\n`,
+    );
+    const login = (extra: NodeJS.ProcessEnv = {}) =>
+      w.env({ AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME: 'Login', ...extra });
+    for (const [p, env] of [
+      [inLogin, login],
+      [unnamed, w.env.bind(w)],
+    ] as const) {
+      const keys = w.fake.createUser(`scope-${p}`);
+      const add = await w.run(['add', '--env', '--no-add-config', p], {
+        env: env({
+          AWS_ACCESS_KEY_ID: keys.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+        }),
+      });
+      expect(add.exitCode, add.stderr).toBe(0);
+    }
+    // Both are in the Login collection, but only one was stored with it.
+    const listed = async (env: NodeJS.ProcessEnv) =>
+      (await w.run(['list', '--credentials'], { env })).stdout.split('\n');
+    expect(await listed(login())).toContain(inLogin);
+    expect(await listed(login())).not.toContain(unnamed);
+    expect(await listed(w.env())).toEqual(expect.arrayContaining([inLogin, unnamed]));
+    // Without a collection named, every aws-vault item is seen; this caches
+    // a session, which the fast path then does not take with one named.
+    const plain = await w.run(['exec', unnamed, '--', 'true']);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    const hint =
+      /aws-vault items? in the Secret Service (was|were) stored with another --secret-service-collection or none, and (is|are) not read with collection "Login" \(see every item with `aws-vault --secret-service-collection=default list`\)/;
+    for (const args of [
+      ['exec', unnamed, '--', 'true'],
+      ['export', '--format=json', unnamed],
+      ['remove', '-f', unnamed],
+    ]) {
+      const result = await w.run(args, { env: login() });
+      expect(result.exitCode, args.join(' ')).toBe(1);
+      expect(result.stderr).toMatch(/no credentials/);
+      expect(result.stderr).toMatch(hint);
+    }
+    const scoped = await w.run(['exec', inLogin, '--', 'true'], { env: login() });
+    expect(scoped.exitCode, scoped.stderr).toBe(0);
+  });
+});
+
+describe.runIf(BACKEND_CASES[1]?.enabled)('secret-service, a key stored twice', () => {
+  it('with and without a collection: refused by name, with which ones hold it, until one is removed', async () => {
+    const p = uniqueProfile('twice');
+    const w = await world('secret-service', [p], `[profile ${p}]\n`);
+    const login = (extra: NodeJS.ProcessEnv = {}) =>
+      w.env({ AWS_VAULT_SECRET_SERVICE_COLLECTION_NAME: 'Login', ...extra });
+    const [first, second, third] = [1, 2, 3].map((n) => w.fake.createUser(`twice-${n}-${p}`));
+    const add = (keys: typeof first, env: (extra?: NodeJS.ProcessEnv) => NodeJS.ProcessEnv) =>
+      w.run(['add', '--env', '--no-add-config', p], {
+        env: env({
+          AWS_ACCESS_KEY_ID: keys?.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: keys?.secretAccessKey,
+        }),
+      });
+    const unnamed = w.env.bind(w);
+    expect((await add(first, unnamed)).exitCode).toBe(0);
+    expect((await add(second, login)).exitCode).toBe(0);
+    const refusal = new RegExp(
+      `more than one item in the Secret Service holds "${p}" \\((one stored with --secret-service-collection=Login|one stored without --secret-service-collection)(, |\\))`,
+    );
+    const keyId = (env: NodeJS.ProcessEnv) =>
+      w.run(['exec', '--no-session', p, '--', 'printenv', 'AWS_ACCESS_KEY_ID'], { env });
+    for (const result of [
+      await keyId(unnamed()),
+      await w.run(['export', '--no-session', p]),
+      await w.run(['remove', '-f', p]),
+      await add(third, unnamed),
+    ]) {
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toMatch(refusal);
+      expect(result.stderr).toMatch(/one stored with --secret-service-collection=Login/);
+      expect(result.stderr).toMatch(/one stored without --secret-service-collection/);
+    }
+    // With the collection named, its own item is used, and can be removed.
+    expect((await keyId(login())).stdout.trim()).toBe(second?.accessKeyId);
+    expect((await w.run(['remove', '-f', p], { env: login() })).exitCode).toBe(0);
+    // The refused add changed nothing: the first key is the one left.
+    expect((await keyId(unnamed())).stdout.trim()).toBe(first?.accessKeyId);
+  });
 });
 
 describe('the launcher code cache', () => {

@@ -303,12 +303,16 @@ describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-k
   });
 
   /** Writes `username` -> `value` under this test's service, as the CLI does. */
-  async function write(username: string, value: string): Promise<void> {
+  /** Stores with the library, as aws-vault does: with `target`, as --secret-service-collection=TARGET does. */
+  async function write(username: string, value: string, target?: string): Promise<void> {
     const { AsyncEntry } = await import('@napi-rs/keyring');
     written.push(username);
-    await new AsyncEntry(service, username, { linux: { store: 'secret-service' } }).setPassword(
-      value,
-    );
+    const options = { linux: { store: 'secret-service' as const } };
+    const entry =
+      target === undefined
+        ? new AsyncEntry(service, username, options)
+        : AsyncEntry.withTarget(target, service, username, options);
+    await entry.setPassword(value);
   }
 
   it('reads back exactly what the library wrote, keyed by username', async () => {
@@ -387,15 +391,20 @@ describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-k
     expect(ms).toBeLessThan(FAST_MS);
   });
 
-  it('with a collection named by its label or its Go name, also says which label it means', async () => {
+  it('with a collection named by its label or its Go name, reads what was stored with it and says which label it means', async () => {
     await write('dev', 'v');
+    await write('prod', 'p', 'Login');
     // gnome-keyring's default collection: labelled Login, path .../collection/login.
+    // Both items are in it; only one was stored with it (as the library's lookups with a target see it).
     for (const name of ['Login', 'login']) {
       const read = await readSecretServiceStore(process.env, service, name, TIMEOUT_MS);
-      expect(read).toEqual({ items: new Map([['dev', 'v']]), label: 'Login' });
+      expect(read).toEqual({ items: new Map([['prod', 'p']]), label: 'Login' });
     }
     expect(await readSecretServiceStore(process.env, service, undefined, TIMEOUT_MS)).toEqual({
-      items: new Map([['dev', 'v']]),
+      items: new Map([
+        ['dev', 'v'],
+        ['prod', 'p'],
+      ]),
     });
     // A collection that is not there: the library's path says so.
     const start = performance.now();
@@ -470,7 +479,7 @@ process.stdout.write(JSON.stringify({ items: items ? Object.fromEntries(items) :
       expect(locked?.ms).toBeLessThan(FAST_MS);
     }, 40_000);
 
-    it('gives undefined, fast, when the collection asked for is locked, wherever the items are', () => {
+    it('gives undefined, fast, when the collection asked for is locked', () => {
       // A second collection, labelled Work: a keyring file gnome-keyring loads at start.
       const keyrings = join(tmp, 'data', 'keyrings');
       mkdirSync(keyrings, { recursive: true, mode: 0o700 });
@@ -493,6 +502,8 @@ process.stdout.write(JSON.stringify({ items: read ? Object.fromEntries(read.item
 `,
         `
         printf 'the secret' | secret-tool store --label probe service probe-svc username probe-user
+        printf 'for work' | secret-tool store --label probe service probe-svc username work-user target Work
+        printf 'for login' | secret-tool store --label probe service probe-svc username login-user target Login
         # A password-less keyring loads locked; unlocking it needs no prompt.
         dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.Unlock array:objpath:/org/freedesktop/secrets/collection/work >/dev/null
         "$NODE" "$PROBE" work
@@ -501,11 +512,12 @@ process.stdout.write(JSON.stringify({ items: read ? Object.fromEntries(read.item
         "$NODE" "$PROBE" Login
       `,
       );
-      // As the library's search: the items of every collection, with the label writes go to.
-      expect(open).toMatchObject({ items: { 'probe-user': 'the secret' }, label: 'Work' });
+      // What was stored with the collection named (the `target` attribute, as
+      // the library's lookups with a target see it), with the label writes go to.
+      expect(open).toMatchObject({ items: { 'work-user': 'for work' }, label: 'Work' });
       expect(locked?.items).toBeNull();
       expect(locked?.ms).toBeLessThan(FAST_MS);
-      expect(other).toMatchObject({ items: { 'probe-user': 'the secret' }, label: 'Login' });
+      expect(other).toMatchObject({ items: { 'login-user': 'for login' }, label: 'Login' });
     }, 40_000);
   },
 );
