@@ -108,15 +108,11 @@ export class OsKeyringBackend implements Backend {
   ): Promise<{ account: string; password: string }[]> {
     const target = this.#target();
     if (target === undefined) return found;
-    const inTarget = await this.#usernames(new Map([['target', target]]));
-    const seen = new Map<string, number>();
-    for (const c of found) seen.set(c.account, (seen.get(c.account) ?? 0) + 1);
     const kept: { account: string; password: string }[] = [];
-    for (const account of new Set(inTarget)) {
-      const only = found.find((c) => c.account === account);
-      if (only === undefined) continue;
-      if (seen.get(account) === 1) kept.push(only);
-      else {
+    for (const account of new Set(await this.#usernames(new Map([['target', target]])))) {
+      const matches = found.filter((c) => c.account === account);
+      if (matches.length === 1) kept.push(...matches);
+      else if (matches.length > 1) {
         const password = await this.#entry(account).getPassword();
         if (password !== null) kept.push({ account, password });
       }
@@ -146,20 +142,21 @@ export class OsKeyringBackend implements Backend {
    * with, and how to pick one.
    */
   async #ambiguous(key: string, cause?: unknown): Promise<UserError> {
+    const target = this.#target();
     let stored = '';
     try {
       const targets = (await this.#attributes(new Map([['username', key]]))).map((a) => {
-        const target = a.get('target');
-        return target === undefined
+        const its = a.get('target');
+        return its === undefined
           ? 'one stored without --secret-service-collection'
-          : `one stored with --secret-service-collection=${shellWord(target)}`;
+          : `one stored with --secret-service-collection=${shellWord(its)}`;
       });
       stored = ` (${targets.join(', ')})`;
     } catch {
       // The count and advice stand without the details.
     }
     return new UserError(
-      `secret-service backend: more than one item in the Secret Service holds "${key}"${stored}, and a command ${this.#target() === undefined ? 'without --secret-service-collection' : `with collection "${this.#target() ?? ''}"`} cannot tell them apart; run it with the --secret-service-collection of the one to use, and remove the others (\`aws-vault remove\` with their setting, or in Passwords and Keys / seahorse)`,
+      `secret-service backend: more than one item in the Secret Service holds "${key}"${stored}, and a command ${target === undefined ? 'without --secret-service-collection' : `with collection "${target}"`} cannot tell them apart; run it with the --secret-service-collection of the one to use, and remove the others (\`aws-vault remove\` with their setting, or in Passwords and Keys / seahorse)`,
       cause === undefined ? undefined : { cause },
     );
   }
@@ -264,9 +261,10 @@ export class OsKeyringBackend implements Backend {
     const target = this.#target();
     if (target === undefined) return undefined;
     try {
-      const all = await this.#usernames(new Map());
-      const inTarget = await this.#usernames(new Map([['target', target]]));
-      const others = all.length - inTarget.length;
+      // One search: every aws-vault item, counted by its target attribute.
+      const others = (await this.#attributes(new Map())).filter(
+        (a) => a.get('target') !== target,
+      ).length;
       if (others <= 0) return undefined;
       return `${others === 1 ? '1 aws-vault item' : `${others} aws-vault items`} in the Secret Service ${others === 1 ? 'was' : 'were'} stored with another --secret-service-collection or none, and ${others === 1 ? 'is' : 'are'} not read with collection "${target}" (see every item with \`aws-vault --secret-service-collection=default list\`)`;
     } catch {

@@ -281,9 +281,7 @@ export async function readSecretServiceStore(
         'plain',
         { signature: 's', value: '' },
       ]),
-      secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
-        new Map([['service', service]]),
-      ]),
+      searchItemsCall(new Map([['service', service]])),
       ...(collection === undefined ? [] : [COLLECTIONS_CALL]),
     ],
     (bus, replies) => read(bus, service, collection, replies),
@@ -304,8 +302,7 @@ async function read(
   // Locked items need an unlock (a prompt), and none found may mean a locked
   // or missing collection: the library's path explains those.
   if (locked.length > 0 || unlocked.length === 0) return undefined;
-  const paths =
-    collection === undefined ? [] : ((collections?.[0] as DbusVariant).value as string[]);
+  const paths = collection === undefined ? [] : (propertyValue(collections) as string[]);
   const [secrets, ...rest] = (await bus.callAll([
     secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'GetSecrets', 'aoo', [
       unlocked,
@@ -320,7 +317,7 @@ async function read(
   const attributes = rest.slice(0, unlocked.length);
   let label: string | undefined;
   if (collection !== undefined) {
-    const value = (index: number) => (rest[index]?.[0] as DbusVariant | undefined)?.value;
+    const value = (index: number) => propertyValue(rest[index]);
     const labels = paths.map((_, index) => value(unlocked.length + 2 * index));
     const at = labelIndex(collection, paths, labels);
     if (at < 0 || value(unlocked.length + 2 * at + 1) !== false) return undefined;
@@ -329,7 +326,7 @@ async function read(
   const byItem = secrets[0] as Map<DbusValue, DbusValue>;
   const items = new Map<string, string>();
   for (const [index, item] of unlocked.entries()) {
-    const attrs = (attributes[index]?.[0] as DbusVariant | undefined)?.value;
+    const attrs = propertyValue(attributes[index]);
     if (!(attrs instanceof Map) || attrs.get('service') !== service) return undefined;
     // A named collection holds what was stored with it: the library's lookups
     // with a target match its `target` attribute, and so do these reads.
@@ -352,6 +349,18 @@ export const COLLECTIONS_CALL = secretCall(
   'ss',
   ['org.freedesktop.Secret.Service', 'Collections'],
 );
+
+/** Service.SearchItems for the items that have all of `attributes`. */
+function searchItemsCall(attributes: Map<string, string>): DbusCall {
+  return secretCall(SERVICE_PATH, 'org.freedesktop.Secret.Service', 'SearchItems', 'a{ss}', [
+    attributes,
+  ]);
+}
+
+/** The value in a reply to Properties.Get (one variant); undefined for none. */
+export function propertyValue(reply: DbusValue[] | undefined): DbusValue | undefined {
+  return (reply?.[0] as DbusVariant | undefined)?.value;
+}
 
 /** Properties.Get of an item's attributes (a{ss}). */
 function attributesCall(item: string): DbusCall {
@@ -390,18 +399,11 @@ export async function secretServiceAttributes(
   attributes: Map<string, string>,
   timeoutMs = 2000,
 ): Promise<Map<string, string>[] | undefined> {
-  const search = secretCall(
-    SERVICE_PATH,
-    'org.freedesktop.Secret.Service',
-    'SearchItems',
-    'a{ss}',
-    [attributes],
-  );
-  return overTheBus(env, timeoutMs, [search], async (bus, replies) => {
+  return overTheBus(env, timeoutMs, [searchItemsCall(attributes)], async (bus, replies) => {
     const [unlocked, locked] = replies[0] as [string[], string[]];
     const found = await bus.callAll([...unlocked, ...locked].map(attributesCall));
     return found.flatMap((reply) => {
-      const attrs = (reply[0] as DbusVariant | undefined)?.value;
+      const attrs = propertyValue(reply);
       return attrs instanceof Map ? [attrs as Map<string, string>] : [];
     });
   });
@@ -420,9 +422,9 @@ export async function collectionLabel(
   timeoutMs = 2000,
 ): Promise<string | undefined> {
   return overTheBus(env, timeoutMs, [COLLECTIONS_CALL], async (bus, replies) => {
-    const paths = (replies[0]?.[0] as DbusVariant).value as string[];
+    const paths = propertyValue(replies[0]) as string[];
     const labels = (await bus.callAll(paths.map((path) => collectionProperty(path, 'Label')))).map(
-      (reply) => (reply[0] as DbusVariant | undefined)?.value,
+      propertyValue,
     );
     const at = labelIndex(name, paths, labels);
     return at < 0 ? undefined : (labels[at] as string);

@@ -1,4 +1,4 @@
-import type { DbusCall, DbusValue, DbusVariant } from './dbusWire.ts';
+import type { DbusCall, DbusValue } from './dbusWire.ts';
 import {
   type BusConnection,
   COLLECTIONS_CALL,
@@ -6,6 +6,7 @@ import {
   collectionProperty,
   labelIndex,
   overTheBus,
+  propertyValue,
   secretCall,
 } from './secretServiceReader.ts';
 
@@ -59,7 +60,7 @@ export async function secretServiceStatus(
       let label: DbusValue | undefined;
       let locked: DbusValue | undefined;
       if (collection === undefined) {
-        const [alias] = await firstValues(bus, [READ_DEFAULT_ALIAS]);
+        const alias = (await bus.callAll([READ_DEFAULT_ALIAS]))[0]?.[0];
         if (typeof alias !== 'string' || alias === '/') return { state: 'no-default-collection' };
         path = alias;
         [label, locked] = await properties(bus, [
@@ -109,12 +110,10 @@ export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> 
   return found === true;
 }
 
-/** The first value of each reply to `calls`. */
-async function firstValues(bus: BusConnection, calls: DbusCall[]): Promise<DbusValue[]> {
-  return (await bus.callAll(calls)).map((reply) => reply[0] as DbusValue);
-}
-
 /** The value of each reply to `calls`, Properties.Get calls (one variant each). */
-async function properties(bus: BusConnection, calls: DbusCall[]): Promise<DbusValue[]> {
-  return (await firstValues(bus, calls)).map((variant) => (variant as DbusVariant).value);
+async function properties(
+  bus: BusConnection,
+  calls: DbusCall[],
+): Promise<(DbusValue | undefined)[]> {
+  return (await bus.callAll(calls)).map(propertyValue);
 }
