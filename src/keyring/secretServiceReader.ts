@@ -309,19 +309,14 @@ async function read(
       session as string,
     ]),
     ...unlocked.map(attributesCall),
-    ...paths.flatMap((path) => [
-      collectionProperty(path, 'Label'),
-      collectionProperty(path, 'Locked'),
-    ]),
+    ...collectionCalls(paths),
   ])) as [DbusValue[], ...DbusValue[][]];
   const attributes = rest.slice(0, unlocked.length);
   let label: string | undefined;
   if (collection !== undefined) {
-    const value = (index: number) => propertyValue(rest[index]);
-    const labels = paths.map((_, index) => value(unlocked.length + 2 * index));
-    const at = labelIndex(collection, paths, labels);
-    if (at < 0 || value(unlocked.length + 2 * at + 1) !== false) return undefined;
-    label = labels[at] as string;
+    const found = pickCollection(collection, paths, rest.slice(unlocked.length));
+    if (found === undefined || found.locked !== false) return undefined;
+    label = found.label;
   }
   const byItem = secrets[0] as Map<DbusValue, DbusValue>;
   const items = new Map<string, string>();
@@ -370,23 +365,52 @@ function attributesCall(item: string): DbusCall {
   ]);
 }
 
-export function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
+function collectionProperty(path: string, name: 'Label' | 'Locked'): DbusCall {
   return secretCall(path, 'org.freedesktop.DBus.Properties', 'Get', 'ss', [
     'org.freedesktop.Secret.Collection',
     name,
   ]);
 }
 
+/** The Label and Locked of each collection at `paths`: what {@link pickCollection} reads. */
+export function collectionCalls(paths: string[]): DbusCall[] {
+  return paths.flatMap((path) => [
+    collectionProperty(path, 'Label'),
+    collectionProperty(path, 'Locked'),
+  ]);
+}
+
+/** A collection as {@link pickCollection} finds it. */
+export interface FoundCollection {
+  path: string;
+  label: string;
+  /** The Locked property: true, false, or undefined when it did not read as a boolean. */
+  locked: boolean | undefined;
+}
+
 /**
- * Which of the collections at `paths` (with `labels`) `name` means: the one
- * labelled `name`, else the one whose path ends in `/collection/NAME`; -1
- * for none.
+ * Which of the collections at `paths` `name` means, from the replies to
+ * {@link collectionCalls}`(paths)`: the one labelled `name`, else the one
+ * whose path ends in `/collection/NAME` (how the Go aws-vault names
+ * collections: `login` is the collection labelled `Login`); undefined for
+ * none.
  */
-export function labelIndex(name: string, paths: string[], labels: unknown[]): number {
-  const byLabel = labels.indexOf(name);
-  if (byLabel >= 0) return byLabel;
-  const byPath = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
-  return byPath >= 0 && typeof labels[byPath] === 'string' ? byPath : -1;
+export function pickCollection(
+  name: string,
+  paths: string[],
+  replies: (DbusValue[] | undefined)[],
+): FoundCollection | undefined {
+  const labels = paths.map((_, index) => propertyValue(replies[2 * index]));
+  let at = labels.indexOf(name);
+  if (at < 0) at = paths.indexOf(`${SERVICE_PATH}/collection/${name}`);
+  const label = labels[at];
+  if (at < 0 || typeof label !== 'string') return undefined;
+  const locked = propertyValue(replies[2 * at + 1]);
+  return {
+    path: paths[at] as string,
+    label,
+    locked: typeof locked === 'boolean' ? locked : undefined,
+  };
 }
 
 /**
@@ -410,11 +434,9 @@ export async function secretServiceAttributes(
 }
 
 /**
- * The label of the collection `name` means: the collection labelled `name`
- * if there is one, else the one whose object path ends in `/collection/NAME`,
- * which is how the Go aws-vault names collections (`login` is the
- * collection labelled `Login`). Undefined when neither exists or the bus
- * does not answer in `timeoutMs`.
+ * The label of the collection `name` means ({@link pickCollection}), which
+ * is how `@napi-rs/keyring` names it. Undefined when there is none or the
+ * bus does not answer in `timeoutMs`.
  */
 export async function collectionLabel(
   env: NodeJS.ProcessEnv,
@@ -423,10 +445,6 @@ export async function collectionLabel(
 ): Promise<string | undefined> {
   return overTheBus(env, timeoutMs, [COLLECTIONS_CALL], async (bus, replies) => {
     const paths = propertyValue(replies[0]) as string[];
-    const labels = (await bus.callAll(paths.map((path) => collectionProperty(path, 'Label')))).map(
-      propertyValue,
-    );
-    const at = labelIndex(name, paths, labels);
-    return at < 0 ? undefined : (labels[at] as string);
+    return pickCollection(name, paths, await bus.callAll(collectionCalls(paths)))?.label;
   });
 }

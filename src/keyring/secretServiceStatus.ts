@@ -1,11 +1,11 @@
-import type { DbusCall, DbusValue } from './dbusWire.ts';
+import type { DbusCall } from './dbusWire.ts';
 import {
-  type BusConnection,
   COLLECTIONS_CALL,
+  type FoundCollection,
   SERVICE_PATH,
-  collectionProperty,
-  labelIndex,
+  collectionCalls,
   overTheBus,
+  pickCollection,
   propertyValue,
   secretCall,
 } from './secretServiceReader.ts';
@@ -41,7 +41,7 @@ const READ_DEFAULT_ALIAS = secretCall(
 
 /**
  * Asks the Secret Service, over the session bus, whether the collection
- * (a label, or the last part of an object path: labelIndex) exists and is
+ * (a label, or the last part of an object path: pickCollection) exists and is
  * unlocked; the default collection when none is named. The keyring library
  * cannot tell a locked collection from an empty one, so this runs only when
  * a result looks empty or an operation failed. No secret is asked for.
@@ -56,39 +56,23 @@ export async function secretServiceStatus(
     [HAS_SECRET_SERVICE],
     async (bus, [owner]) => {
       if (owner?.[0] !== true) return { state: 'no-service' };
-      let path: string;
-      let label: DbusValue | undefined;
-      let locked: DbusValue | undefined;
+      let found: FoundCollection | undefined;
       if (collection === undefined) {
         const alias = (await bus.callAll([READ_DEFAULT_ALIAS]))[0]?.[0];
         if (typeof alias !== 'string' || alias === '/') return { state: 'no-default-collection' };
-        path = alias;
-        [label, locked] = await properties(bus, [
-          collectionProperty(path, 'Label'),
-          collectionProperty(path, 'Locked'),
-        ]);
+        const [label, locked] = (await bus.callAll(collectionCalls([alias]))).map(propertyValue);
+        found = {
+          path: alias,
+          label: typeof label === 'string' ? label : alias,
+          locked: locked === true,
+        };
       } else {
-        const [all] = await properties(bus, [COLLECTIONS_CALL]);
-        const paths = all as string[];
-        const replies = await properties(
-          bus,
-          paths.flatMap((p) => [collectionProperty(p, 'Label'), collectionProperty(p, 'Locked')]),
-        );
-        const at = labelIndex(
-          collection,
-          paths,
-          paths.map((_, index) => replies[2 * index]),
-        );
-        if (at < 0) return { state: 'no-collection', name: collection };
-        path = paths[at] as string;
-        [label, locked] = [replies[2 * at], replies[2 * at + 1]];
+        const paths = propertyValue((await bus.callAll([COLLECTIONS_CALL]))[0]) as string[];
+        found = pickCollection(collection, paths, await bus.callAll(collectionCalls(paths)));
+        if (found === undefined) return { state: 'no-collection', name: collection };
       }
-      if (locked !== true) return { state: 'ok', collectionPath: path };
-      return {
-        state: 'locked',
-        collectionPath: path,
-        label: typeof label === 'string' ? label : path,
-      };
+      if (found.locked !== true) return { state: 'ok', collectionPath: found.path };
+      return { state: 'locked', collectionPath: found.path, label: found.label };
     },
   );
   return status ?? { state: 'unknown', why: 'the session bus did not answer' };
@@ -104,16 +88,8 @@ export const GO_COLLECTION_PATH = `${SERVICE_PATH}/collection/awsvault`;
 export async function hasGoCollection(env: NodeJS.ProcessEnv): Promise<boolean> {
   const found = await overTheBus(env, TIMEOUT_MS, [HAS_SECRET_SERVICE], async (bus, [owner]) => {
     if (owner?.[0] !== true) return false;
-    const [all] = await properties(bus, [COLLECTIONS_CALL]);
-    return (all as string[]).includes(GO_COLLECTION_PATH);
+    const paths = propertyValue((await bus.callAll([COLLECTIONS_CALL]))[0]) as string[];
+    return paths.includes(GO_COLLECTION_PATH);
   });
   return found === true;
-}
-
-/** The value of each reply to `calls`, Properties.Get calls (one variant each). */
-async function properties(
-  bus: BusConnection,
-  calls: DbusCall[],
-): Promise<(DbusValue | undefined)[]> {
-  return (await bus.callAll(calls)).map(propertyValue);
 }

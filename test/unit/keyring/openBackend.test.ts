@@ -102,13 +102,17 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
       PROBE_OPS=1 PROBE_ONESHOT=1 "$NODE" "$PROBE" secret-service
       echo
       PROBE_OPS=1 PROBE_ONESHOT=1 "$NODE" "$PROBE" default
+      echo
+      PROBE_OPS=1 PROBE_COLLECTION=login "$NODE" "$PROBE" secret-service
+      echo
+      PROBE_OPS=1 PROBE_ONESHOT=1 PROBE_COLLECTION=Login "$NODE" "$PROBE" secret-service
     `);
     const r = spawnSync('dbus-run-session', privateSessionArgs(tmp, script), {
       env: { ...env, NODE: process.execPath, PROBE: probe },
       encoding: 'utf8',
       timeout: 30_000,
     });
-    const [unlocked, locked, oneShot, oneShotDefault] = r.stdout
+    const [unlocked, locked, oneShot, oneShotDefault, byGoName, byLabel] = r.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, string>);
@@ -125,7 +129,8 @@ describe.skipIf(!secretServiceAvailable())('openBackend with a locked collection
     expect(locked?.set).toMatch(lockedMessage);
     // As the fast path opens it: the same error, and the default backend
     // does not fall back to the file store (where the keys are not).
-    for (const report of [oneShot, oneShotDefault]) {
+    // Named, by the Go aws-vault's name (its path) or by its label: the same.
+    for (const report of [oneShot, oneShotDefault, byGoName, byLabel]) {
       expect(report?.name).toBe('secret-service');
       expect(report?.get).toMatch(lockedMessage);
       expect(report?.keys).toMatch(lockedMessage);
