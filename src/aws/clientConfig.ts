@@ -57,7 +57,18 @@ export interface ClientConfigInput {
 /** The plain options object every SDK v3 client constructor accepts. */
 export interface SdkClientConfig {
   region: string;
+  /**
+   * The profile the SDK reads its own shared-config settings from
+   * (`use_fips_endpoint`, `use_dualstack_endpoint`, ...): the one this
+   * client is for, never the shell's `AWS_PROFILE` or `[default]`.
+   */
+  profile: string;
   endpoint?: string;
+  /**
+   * Always true: the endpoint is resolveEndpoint's (the same standard, with
+   * this profile's settings); the SDK's own lookup would read `AWS_PROFILE`'s.
+   */
+  ignoreConfiguredEndpointUrls: true;
   useGlobalEndpoint?: boolean;
   credentials?: () => Promise<{
     accessKeyId: string;
@@ -88,6 +99,8 @@ export function clientConfigFor(input: ClientConfigInput): SdkClientConfig {
   const endpoint = resolveEndpoint(input.profile, input.service, input.env);
   const config: SdkClientConfig = {
     region,
+    profile: input.profile.name,
+    ignoreConfiguredEndpointUrls: true,
     maxAttempts: MAX_ATTEMPTS,
     retryStrategy: retryStrategy(MAX_ATTEMPTS, input.debug),
     requestHandler: {
@@ -116,7 +129,11 @@ export function clientConfigFor(input: ClientConfigInput): SdkClientConfig {
   return config;
 }
 
-/** The URL a client built from `config` talks to, for messages. */
+/**
+ * The URL a client built from `config` talks to in the standard partition,
+ * for messages when no request was built (see {@link watchRequests}, which
+ * tells where requests really went).
+ */
 export function endpointUrlOf(config: SdkClientConfig, service: AwsService): string {
   if (config.endpoint !== undefined) return config.endpoint;
   if (service === 'sts') {
@@ -127,6 +144,66 @@ export function endpointUrlOf(config: SdkClientConfig, service: AwsService): str
   if (service === 'iam') return 'https://iam.amazonaws.com';
   if (service === 'sso') return `https://portal.sso.${config.region}.amazonaws.com`;
   return `https://oidc.${config.region}.amazonaws.com`;
+}
+
+/** Where a failed call's request went, on the error it failed with (see watchRequests). */
+const REQUEST_URL = Symbol('aws-vault request URL');
+
+/** What watchRequests needs of an SDK client (no SDK code is imported here). */
+interface WithMiddlewareStack {
+  middlewareStack: { add(middleware: never, options: never): void };
+}
+
+/** A build-step middleware, as the SDK's stack takes it. */
+type BuildMiddleware = (
+  next: (args: { request: unknown }) => Promise<unknown>,
+) => (args: { request: unknown }) => Promise<unknown>;
+
+/**
+ * Adds to `client` a step that sees each request as the SDK built it, after
+ * it resolved the endpoint (a region of another partition, FIPS, dual-stack):
+ * `onRequest` gets the URL it goes to, and an error that call ends with
+ * carries it for {@link requestUrlOf}. The URL is the scheme, host, port and
+ * path prefix; a query string never (the SDK puts none in these calls).
+ */
+export function watchRequests<C extends WithMiddlewareStack>(
+  client: C,
+  onRequest?: (url: string) => void,
+): C {
+  const stack = client.middlewareStack as unknown as {
+    add(middleware: BuildMiddleware, options: { step: 'build'; name: string }): void;
+  };
+  stack.add(
+    (next) => async (args) => {
+      const request = args.request as {
+        protocol?: string;
+        hostname?: string;
+        port?: number;
+        path?: string;
+      };
+      if (typeof request?.hostname !== 'string') return next(args);
+      const path = (request.path ?? '').replace(/\/+$/, '');
+      const url = `${request.protocol ?? 'https:'}//${request.hostname}${request.port ? `:${request.port}` : ''}${path}`;
+      onRequest?.(url);
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === 'object' && error !== null && !Object.isFrozen(error)) {
+          Object.defineProperty(error, REQUEST_URL, { value: url, configurable: true });
+        }
+        throw error;
+      }
+    },
+    { step: 'build', name: 'awsVaultWatchRequests' },
+  );
+  return client;
+}
+
+/** The URL the request of a failed call went to, when watchRequests saw it. */
+export function requestUrlOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const url = (error as { [REQUEST_URL]?: unknown })[REQUEST_URL];
+  return typeof url === 'string' ? url : undefined;
 }
 
 /**
@@ -166,7 +243,8 @@ function networkCode(error: unknown): string | undefined {
 
 /**
  * A clear error when `error` says the endpoint could not be reached
- * (`cannot reach STS at URL: connection refused`), else undefined.
+ * (`cannot reach STS at URL: connection refused`), else undefined. URL is
+ * where the request went (requestUrlOf), else `url`.
  */
 export function unreachableError(
   error: unknown,
@@ -175,6 +253,7 @@ export function unreachableError(
 ): UserError | undefined {
   const code = networkCode(error);
   if (code === undefined) return undefined;
+  url = requestUrlOf(error) ?? url;
   const what = service === 'sso-oidc' ? 'SSO OIDC' : service.toUpperCase();
   return new UserError(
     `cannot reach ${what} at ${url}: ${UNREACHABLE_CODES[code] ?? code}; check your network, proxy and endpoint settings (AWS_ENDPOINT_URL*, endpoint_url)`,

@@ -8,6 +8,7 @@ import {
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
 import type { Credentials } from '../credentials/types.ts';
+import { watchRequests } from './clientConfig.ts';
 
 /** An access key of the calling IAM user, as ListAccessKeys reports it. */
 export interface AccessKeyInfo {
@@ -47,17 +48,19 @@ export function iamSigningRegion(region?: string): string {
 export function createIamApi(options: IamApiOptions): IamApi {
   let instance: IAMClient | undefined;
   const client = () =>
-    (instance ??= new IAMClient({
-      maxAttempts: options.maxAttempts ?? 3,
-      ...options.clientOptions,
-      region: iamSigningRegion(options.region),
-      endpoint: options.endpoint ?? options.clientOptions?.endpoint,
-      credentials: {
-        accessKeyId: options.credentials.accessKeyId,
-        secretAccessKey: options.credentials.secretAccessKey,
-        sessionToken: options.credentials.sessionToken,
-      },
-    }));
+    (instance ??= watchRequests(
+      new IAMClient({
+        maxAttempts: options.maxAttempts ?? 3,
+        ...options.clientOptions,
+        region: iamSigningRegion(options.region),
+        endpoint: options.endpoint ?? options.clientOptions?.endpoint,
+        credentials: {
+          accessKeyId: options.credentials.accessKeyId,
+          secretAccessKey: options.credentials.secretAccessKey,
+          sessionToken: options.credentials.sessionToken,
+        },
+      }),
+    ));
 
   return {
     async getUserName() {

@@ -9,6 +9,7 @@ import {
   StartDeviceAuthorizationCommand,
 } from '@aws-sdk/client-sso-oidc';
 import type { Credentials } from '../credentials/types.ts';
+import { watchRequests } from './clientConfig.ts';
 
 /** A registered public OIDC client (valid ~90 days). */
 export interface OidcClient {
@@ -84,9 +85,11 @@ export function createSsoApi(options: SsoApiOptions): SsoApi {
     return rest;
   };
   let oidcClient: SSOOIDCClient | undefined;
-  const oidc = () => (oidcClient ??= new SSOOIDCClient(withoutCredentials(options.oidcConfig)));
+  const oidc = () =>
+    (oidcClient ??= watchRequests(new SSOOIDCClient(withoutCredentials(options.oidcConfig))));
   let portalClient: SSOClient | undefined;
-  const portal = () => (portalClient ??= new SSOClient(withoutCredentials(options.ssoConfig)));
+  const portal = () =>
+    (portalClient ??= watchRequests(new SSOClient(withoutCredentials(options.ssoConfig))));
   const toToken = (out: {
     accessToken?: string;
     expiresIn?: number;

@@ -17,7 +17,13 @@ import type { ProfileConfig } from '../config/types.ts';
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
 import { shellWord, UserError } from '../errors.ts';
-import { clientConfigFor, endpointUrlOf, unreachableError } from './clientConfig.ts';
+import {
+  clientConfigFor,
+  endpointUrlOf,
+  requestUrlOf,
+  unreachableError,
+  watchRequests,
+} from './clientConfig.ts';
 
 /** Who signs an STS call, for error messages (never the key itself). */
 export type StsSigner =
@@ -197,12 +203,16 @@ async function send<T>(
     ...(ctx.credentials !== undefined ? { credentials: ctx.credentials } : {}),
     ...(ctx.region !== undefined ? { region: ctx.region } : {}),
   });
-  const url = endpointUrlOf(config, 'sts');
-  const client = new STSClient(config);
-  ctx.debug(`profile ${ctx.profile.name}: calling sts.${action} at ${url}`);
+  // Where the request goes, as the SDK resolved it once it is built.
+  let url = endpointUrlOf(config, 'sts');
+  const client = watchRequests(new STSClient(config), (built) => {
+    url = built;
+    ctx.debug(`profile ${ctx.profile.name}: calling sts.${action} at ${url}`);
+  });
   try {
     return await call(client);
   } catch (error) {
+    url = requestUrlOf(error) ?? url;
     throw stsError(error, { ctx, action, withMfa, url, ...(roleArn ? { roleArn } : {}) });
   } finally {
     client.destroy();
