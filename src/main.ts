@@ -7,6 +7,7 @@ import {
   normalizeArgv,
   PROMPT_CHOICES,
 } from './cli/argv.ts';
+import { restoreStdio } from './cli/childProcess.ts';
 import { commands } from './cli/commands.ts';
 import { homeFrom, resolveGlobals, type Context, type Io } from './cli/context.ts';
 import type { Host } from './cli/host.ts';
@@ -135,6 +136,10 @@ Examples:
         homedir: home,
         globals,
         debug: globals.debug ? (line) => io.stderr.write(`[debug] ${line}\n`) : () => {},
+        // The process's own streams, created above, are in non-blocking mode.
+        ...(options.io === undefined
+          ? { beforeReplace: () => restoreStdio([io.stdin, io.stdout, io.stderr]) }
+          : {}),
       };
       const code = await fn(ctx);
       exitCode = code ?? 0;

@@ -216,6 +216,28 @@ export function replaceProcess(file: string, argv: string[], env: NodeJS.Process
   process.execve(file, argv, env as Record<string, string>);
 }
 
+/**
+ * Puts the standard streams this process created back as they came before it
+ * becomes another program. Node opens a pipe or a terminal it reads or writes
+ * in non-blocking mode, and the mode belongs to the open file, which execve
+ * passes on: the command would then get EAGAIN ("Resource temporarily
+ * unavailable") from `read` on its terminal or from a full pipe, and a shell's
+ * `read` would give the terminal back to the user's shell at once. Node puts
+ * the modes back when it exits, but execve is no exit. A terminal left raw by
+ * a prompt is made cooked again.
+ */
+export function restoreStdio(streams: readonly unknown[]): void {
+  for (const stream of streams) {
+    const s = stream as {
+      isRaw?: boolean;
+      setRawMode?: (raw: boolean) => void;
+      _handle?: { setBlocking?: (blocking: boolean) => number };
+    };
+    if (s.isRaw === true) s.setRawMode?.(false);
+    s._handle?.setBlocking?.(true);
+  }
+}
+
 /** The signals a wrapper passes on to its child. */
 export const FORWARDED_SIGNALS: NodeJS.Signals[] = [
   'SIGINT',

@@ -30,6 +30,30 @@ describe('exec', () => {
     await w?.close();
   });
 
+  it('hands the command its standard streams in blocking mode, as it got them, on every path', async () => {
+    // Node opens pipes and terminals non-blocking, and execve passes the mode
+    // on: a command would then get EAGAIN from its stdin or a full stdout.
+    const flags = "grep -h '^flags' /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2";
+    const O_NONBLOCK = 0o4000;
+    for (const args of [
+      ['clear', 'two'], // no session: the full CLI asks STS
+      ['--debug'], // the full CLI, session cached
+      [], // the fast path
+    ]) {
+      const global = args[0] === 'clear' ? [] : args;
+      if (args[0] === 'clear') expect((await w.run(args)).exitCode).toBe(0);
+      const result = await w.run([...global, 'exec', 'two', '--', 'sh', '-c', flags], {
+        input: 'some input\n',
+      });
+      expect(result.exitCode).toBe(0);
+      const modes = result.stdout.trim().split('\n');
+      expect(modes).toHaveLength(3);
+      for (const line of modes) {
+        expect(Number.parseInt(line.replace(/^flags:\s*/, ''), 8) & O_NONBLOCK).toBe(0);
+      }
+    }
+  });
+
   it('runs the command with a session in its environment and the listed variables replaced', async () => {
     const result = await w.run(['exec', 'plain', '--', 'env'], {
       env: w.env({

@@ -114,6 +114,29 @@ describe('exec with MFA', () => {
     }
   });
 
+  it('after the terminal prompt, the command reads the terminal as usual', async () => {
+    // Was: the prompt left the terminal non-blocking, the command's `read`
+    // failed at once, and what the user typed next went to their shell.
+    const user = await mfaProfile('ttyread');
+    const out = join(w.home.home, 'ttyread-out');
+    const term = startTmux(
+      w.home.home,
+      w.env(),
+      `'${process.execPath}' '${BIN}' exec ttyread -- sh -c 'echo ready > ${out}; read -r answer; echo "answer=$answer" >> ${out}'\nsleep 30`,
+    );
+    try {
+      await waitFor(() => /mfa/i.test(term.screen()));
+      term.sendKeys(totpNow(user.totpSecret as string), 'Enter');
+      await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('ready'));
+      term.sendKeys('-l', 'yes');
+      term.sendKeys('Enter');
+      await waitFor(() => readFileSync(out, 'utf8').includes('answer='));
+      expect(readFileSync(out, 'utf8')).toBe('ready\nanswer=yes\n');
+    } finally {
+      term.kill();
+    }
+  });
+
   it('terminal prompt: works with stdout redirected, Backspace edits, Ctrl-C cancels', async () => {
     const user = await mfaProfile('ttypipe');
     const out = join(w.home.home, 'ttypipe.json');
