@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -92,14 +93,20 @@ export interface LoopbackRedirect {
 /**
  * Serves `target` once, as a redirect from a random loopback path, so a URL
  * that carries a bearer token (the console `SigninToken`) is handed to the
- * browser over HTTP instead of in the browser's argv, where any local user
- * could read it. The server answers only the one path, once, then closes.
+ * browser over HTTP instead of in the browser's argv. The random path is in
+ * the browser's argv, where any local user can read it; so, on Linux, only a
+ * connection from a socket of this user's is answered ({@link loopbackPeerUid}):
+ * another user's gets 403 and the path stays good for the browser. The
+ * server answers only the one path, once, then closes.
  */
 export async function loopbackRedirect(
   target: string,
   timeoutMs: number,
+  options: { peerUid?: (peerPort: number, ourPort: number) => number | undefined } = {},
 ): Promise<LoopbackRedirect> {
   const secretPath = `/${randomBytes(32).toString('base64url')}`;
+  const peerUid = options.peerUid ?? loopbackPeerUid;
+  const ownUid = process.getuid?.();
   let resolveFollowed: (value: boolean) => void = () => {};
   const followed = new Promise<boolean>((resolve) => {
     resolveFollowed = resolve;
@@ -109,6 +116,15 @@ export async function loopbackRedirect(
     if (req.method !== 'GET' || req.url !== secretPath || !hostOk) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
+    }
+    if (ownUid !== undefined && process.platform === 'linux') {
+      const uid = peerUid(req.socket.remotePort ?? 0, req.socket.localPort ?? 0);
+      if (uid !== ownUid) {
+        res
+          .writeHead(403, { 'content-type': 'text/plain' })
+          .end('this sign-in link is for another user\n');
+        return;
+      }
     }
     res
       .writeHead(302, {
@@ -133,3 +149,53 @@ export async function loopbackRedirect(
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}${secretPath}`, followed, close: () => finish(false) };
 }
+
+/**
+ * On Linux, the uid that owns the client end of a loopback TCP connection
+ * to our `ourPort` from its `peerPort`, as the kernel lists sockets in
+ * /proc/net/tcp and /proc/net/tcp6; undefined when no such socket is listed
+ * (or /proc cannot be read), which the caller refuses like another user.
+ */
+export function loopbackPeerUid(
+  peerPort: number,
+  ourPort: number,
+  read: (path: string) => string = (path) => readFileSync(path, 'latin1'),
+): number | undefined {
+  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const [local, remote] = [hex(peerPort), hex(ourPort)];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = read(table);
+    } catch {
+      continue;
+    }
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid ...
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 8) continue;
+      const [, from, to, , , , , uid] = fields as [string, string, string, ...string[]];
+      const [toAddress, toPort] = to.split(':');
+      if (
+        from.endsWith(local) &&
+        `:${toPort}` === remote &&
+        LISTEN_ADDRESSES.has(toAddress ?? '')
+      ) {
+        return Number(uid);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * 127.0.0.1, where the server listens, as /proc/net/tcp and tcp6 print it
+ * (32-bit words in hex, host byte order): plain and IPv4-mapped, on little-
+ * and big-endian machines.
+ */
+const LISTEN_ADDRESSES = new Set([
+  '0100007F',
+  '7F000001',
+  '0000000000000000FFFF00000100007F',
+  '00000000000000000000FFFF7F000001',
+]);
