@@ -6,41 +6,29 @@ import { UsageError } from '../errors.ts';
  * `aws-vault proxy` (hidden, internal): the privileged helper of
  * `exec --ec2-server`, started as root by the EC2 server. It aliases
  * 169.254.169.254 on loopback, listens on port 80 and forwards to the
- * unprivileged server given by `--target`, until its stdin closes.
+ * unprivileged server given by `--target`, until its stdin closes. Where
+ * it listens is fixed, not an option: sudoers rules allow `aws-vault proxy *`,
+ * and an address or port of the caller's choosing would let them alias any
+ * address as root (8.8.8.8) and take any privileged port.
  */
 export const registerProxy: RegisterCommand = (program: Command, host) => {
   const cmd = program
     .command('proxy', { hidden: true })
     .description('Internal: forward 169.254.169.254:80 to the EC2 credential server (run as root)')
     .requiredOption('--target <host:port>', 'loopback address of the EC2 credential server')
-    .addOption(new Option('--parent-pid <pid>', 'stop when this process exits').hideHelp())
-    .addOption(
-      new Option('--listen-address <ip>', 'address to alias and listen on')
-        .default('169.254.169.254')
-        .hideHelp(),
-    )
-    .addOption(new Option('--listen-port <port>', 'port to listen on').default('80').hideHelp());
+    .addOption(new Option('--parent-pid <pid>', 'stop when this process exits').hideHelp());
   cmd.action(async () => {
     await host.run(cmd, async (ctx) => {
-      const opts = cmd.opts<{
-        target: string;
-        parentPid?: string;
-        listenAddress: string;
-        listenPort: string;
-      }>();
-      const listenPort = Number(opts.listenPort);
+      const opts = cmd.opts<{ target: string; parentPid?: string }>();
       const parentPid = opts.parentPid === undefined ? undefined : Number(opts.parentPid);
-      if (!Number.isInteger(listenPort) || listenPort < 1 || listenPort > 65_535) {
-        throw new UsageError(`--listen-port must be a port number, got "${opts.listenPort}"`);
-      }
       if (parentPid !== undefined && !Number.isInteger(parentPid)) {
         throw new UsageError(`--parent-pid must be a process id, got "${opts.parentPid}"`);
       }
       const { runProxy } = await import('../server/proxy.ts');
       await runProxy({
         target: opts.target,
-        listenAddress: opts.listenAddress,
-        listenPort,
+        listenAddress: '169.254.169.254',
+        listenPort: 80,
         parentPid,
         stdin: ctx.io.stdin,
         ready: () => ctx.io.stdout.write('ready\n'),

@@ -192,4 +192,12 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('--target must be a loopback HOST:PORT');
   });
+
+  it('the internal proxy command listens nowhere but 169.254.169.254:80 (it runs as root)', async () => {
+    for (const flag of ['--listen-address=8.8.8.8', '--listen-port=53']) {
+      const result = await w.run(['proxy', '--target', '127.0.0.1:9099', flag]);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`unknown option '${flag}'`);
+    }
+  });
 });
