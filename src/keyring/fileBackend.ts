@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
@@ -63,9 +71,10 @@ export class FileBackend implements Backend {
     await this.#checkDir(false);
     let token: string;
     try {
-      token = readFileSync(this.#path(key), 'utf8');
+      token = readKeyFile(this.#path(key));
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return undefined;
+      if (error instanceof UserError) throw error;
       throw new UserError(`file backend: cannot read ${this.#path(key)}: ${errnoText(error)}`, {
         cause: error,
       });
@@ -242,8 +251,9 @@ export class FileBackend implements Backend {
     for (const name of await this.#fileNames()) {
       let token: string;
       try {
-        token = readFileSync(join(this.dir, name), 'utf8');
+        token = readKeyFile(join(this.dir, name));
       } catch {
+        this.#debug(`file backend: skipping ${name} while checking the passphrase: not a key file`);
         continue;
       }
       try {
@@ -368,6 +378,33 @@ export class FileBackend implements Backend {
 
   #debug(line: string): void {
     this.#options.debug?.(line);
+  }
+}
+
+/**
+ * The text of a key file, which must be a regular file (a symlink to one
+ * too) of this user's. It is opened non-blocking, so a FIFO or a device put
+ * in a key's place (in a folder that was writable by others) cannot hang
+ * the read, and it is refused, as is a file another user owns.
+ */
+function readKeyFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = fstatSync(fd);
+    const uid = process.getuid?.();
+    const why = !stat.isFile()
+      ? 'is not a regular file'
+      : uid !== undefined && stat.uid !== uid
+        ? `belongs to another user (uid ${stat.uid})`
+        : undefined;
+    if (why !== undefined) {
+      throw new UserError(
+        `file backend: ${path} ${why}, so it is not a key aws-vault wrote; move it out of the folder (it was writable by others, or was put there by hand)`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 

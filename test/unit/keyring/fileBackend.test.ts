@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
 import {
   chmodSync,
+  chownSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -10,6 +11,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -341,6 +343,35 @@ describe('file backend contract', () => {
     await new FileBackend({ dir, passphrase: 'pw', debug: (l) => lines.push(l) }).set('c', '3');
     expect(statSync(join(dir, 'b')).mode & 0o777).toBe(0o600);
     expect(lines).toContain('file backend: b was mode 666, changed to 0600');
+  });
+
+  it("refuses a FIFO or another user's file in a key's place, at once, and still stores beside it", async () => {
+    // What someone could plant in a folder that was writable by others.
+    const dir = join(tmp, 'planted');
+    await new FileBackend({ dir, passphrase: 'pw' }).set('mine', 'v');
+    const fifo = spawnSync('mkfifo', [join(dir, 'alice')]);
+    expect(fifo.status).toBe(0);
+    symlinkSync(join(dir, 'alice'), join(dir, 'bob'));
+    const started = Date.now();
+    for (const key of ['alice', 'bob']) {
+      await expect(new FileBackend({ dir, passphrase: 'pw' }).get(key)).rejects.toThrow(
+        /is not a regular file, so it is not a key aws-vault wrote; move it out of the folder/,
+      );
+    }
+    // The passphrase check reads the other files: the FIFO is passed over, not waited on.
+    const lines: string[] = [];
+    const fresh = new FileBackend({ dir, passphrase: 'pw', debug: (l) => lines.push(l) });
+    await fresh.set('new', 'w');
+    expect(await fresh.get('new')).toBe('w');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    if (process.getuid?.() === 0) {
+      // Root can make a file another user owns; others cannot, and need no such check here.
+      writeFileSync(join(dir, 'carol'), readFileSync(join(dir, 'mine')), { mode: 0o600 });
+      chownSync(join(dir, 'carol'), 65534, 65534);
+      await expect(new FileBackend({ dir, passphrase: 'pw' }).get('carol')).rejects.toThrow(
+        /belongs to another user \(uid 65534\)/,
+      );
+    }
   });
 
   it('refuses a folder that is a file', async () => {
