@@ -80,6 +80,26 @@ function privateCacheDir() {
   }
 }
 
+/**
+ * `dir`, created 0700 if missing, made 0700 if it is ours and looser; undefined
+ * when it is not this user's, so nothing is cached there.
+ */
+function privateFolder(dir) {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error.code !== 'EEXIST') return undefined;
+  }
+  try {
+    const stats = fs.lstatSync(dir);
+    if (!stats.isDirectory() || stats.uid !== process.getuid()) return undefined;
+    if ((stats.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Owned by this user and writable by nobody else. */
 function ownedAlone(stats) {
   return stats.uid === process.getuid() && (stats.mode & 0o022) === 0;
@@ -194,7 +214,9 @@ fast.fastMain(argv, process.env, { answered: save }).then(async (code) => {
     process.exitCode = code;
     return;
   }
-  // The full CLI: its modules, with Node's compile cache in the same folder.
-  if (cacheDir !== undefined) require('node:module').enableCompileCache?.(join(cacheDir, 'node'));
+  // The full CLI: its modules, with Node's compile cache in the same folder,
+  // in a 0700 folder of its own: Node makes its folders with the umask's mode.
+  const compileCache = cacheDir === undefined ? undefined : privateFolder(join(cacheDir, 'node'));
+  if (compileCache !== undefined) require('node:module').enableCompileCache?.(compileCache);
   process.exitCode = await (await import('../dist/main.js')).main(argv);
 });

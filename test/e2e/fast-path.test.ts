@@ -704,6 +704,26 @@ describe('the launcher code cache', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o777);
   });
 
+  it("keeps Node's compile cache of the full CLI in a 0700 folder whatever the umask", async () => {
+    const { w, dir } = await cachedWorld('ccnode');
+    const node = join(dir, 'node');
+    rmSync(node, { recursive: true, force: true });
+    // Node makes its cache folders 0777 minus the umask: under umask 000, writable by all.
+    const list = () =>
+      spawnSync('sh', ['-c', `umask 000; exec "$0" "$1" list`, process.execPath, BIN], {
+        env: w.env(),
+        encoding: 'utf8',
+      });
+    const first = list();
+    expect(first.status, first.stderr).toBe(0);
+    expect(statSync(node).mode & 0o777).toBe(0o700);
+    expect(readdirSync(node).length).toBeGreaterThan(0);
+    // One left loose (by an older aws-vault, or by hand) is made 0700.
+    chmodSync(node, 0o777);
+    expect(list().status).toBe(0);
+    expect(statSync(node).mode & 0o777).toBe(0o700);
+  });
+
   it('lives under $XDG_CACHE_HOME when it is set', async () => {
     const { w, run } = await cachedWorld('ccxdg');
     const xdg = join(w.home.home, 'xdg-cache');
