@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { WITHHELD_VARIABLES } from '../credentials/redact.ts';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { UserError } from '../errors.ts';
@@ -60,13 +61,6 @@ export const SERVER_UNSET_VARIABLES = [
   'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
   'AWS_WEB_IDENTITY_TOKEN_FILE',
 ];
-
-/**
- * Secrets of aws-vault itself that the child never needs: a passphrase in
- * the child's environment ends up in CI logs through `env` or a crash dump.
- * A nested aws-vault is refused anyway (AWS_VAULT is set), so nothing breaks.
- */
-export const WITHHELD_VARIABLES = ['AWS_VAULT_FILE_PASSPHRASE'];
 
 /**
  * The child's environment: `base` without the variables that would point an

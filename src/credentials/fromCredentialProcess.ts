@@ -22,7 +22,11 @@ export function fromCredentialProcess(
     deps.debug(`profile ${profile.name}: running credential_process`);
     let result;
     try {
-      result = await runShellCommand(command, { env: deps.env, inheritStdin: true });
+      result = await runShellCommand(command, {
+        env: deps.env,
+        inheritStdin: true,
+        keepOwnSecrets: true,
+      });
     } catch (error) {
       throw new UserError(`${p} could not be started: ${String(error)}`, { cause: error });
     }

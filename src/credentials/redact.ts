@@ -6,6 +6,22 @@
  * is not enumerable, so spreading or copying the object gives a plain one.
  */
 
+/**
+ * aws-vault's own secrets in its environment (the file store's passphrase),
+ * which no program it starts needs but a nested aws-vault: not the command
+ * `exec` runs (an `env` or a crash dump there ends up in CI logs), nor a
+ * browser, `mfa_process`, a prompt program or `web_identity_token_process`.
+ * `credential_process` keeps them: it is most often `aws-vault export`.
+ */
+export const WITHHELD_VARIABLES = ['AWS_VAULT_FILE_PASSPHRASE'];
+
+/** `env` without {@link WITHHELD_VARIABLES} (a copy; `env` is untouched). */
+export function withoutOwnSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of WITHHELD_VARIABLES) delete copy[name];
+  return copy;
+}
+
 /** What guarded objects show instead of a secret. */
 export const REDACTED = '[redacted]';
 

@@ -1,3 +1,5 @@
+import { withoutOwnSecrets } from './redact.ts';
+
 export interface ShellCommandResult {
   stdout: string;
   /** Exit code, or undefined when a signal ended it. */
@@ -19,11 +21,13 @@ export const MAX_OUTPUT_BYTES = 1024 * 1024;
  * `credential_process`, `mfa_process` and `web_identity_token_process`:
  * stdout is captured (it carries a secret, so it is never logged), stderr
  * passes through to ours so the command can talk to the user, and stdin is
- * ours only when `inheritStdin` says so.
+ * ours only when `inheritStdin` says so. aws-vault's own secrets are not in
+ * its environment (withoutOwnSecrets) unless `keepOwnSecrets`, for
+ * `credential_process`, which is most often a nested `aws-vault export`.
  */
 export async function runShellCommand(
   command: string,
-  options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean },
+  options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean; keepOwnSecrets?: boolean },
 ): Promise<ShellCommandResult> {
   const [shell, flag] = process.platform === 'win32' ? ['cmd.exe', '/C'] : ['/bin/sh', '-c'];
   // Loaded here, not at the top: the cached path runs no command and should
@@ -33,7 +37,7 @@ export async function runShellCommand(
   const { spawn } = process.getBuiltinModule('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(shell, [flag, command], {
-      env: options.env,
+      env: options.keepOwnSecrets === true ? options.env : withoutOwnSecrets(options.env),
       stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'inherit'],
     });
     const chunks: Buffer[] = [];

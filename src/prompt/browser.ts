@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WITHHELD_VARIABLES, withoutOwnSecrets } from '../credentials/redact.ts';
 
 export interface OpenBrowserOptions {
   env: NodeJS.ProcessEnv;
@@ -32,7 +33,19 @@ export async function openBrowser(url: string, options: OpenBrowserOptions): Pro
   }
   try {
     const { default: open } = await import('open');
-    const child = await open(url, { wait: false });
+    // open starts the opener with process.env, and takes no other: our own
+    // secrets are out of it until the opener has been spawned.
+    const withheld = WITHHELD_VARIABLES.flatMap((name) => {
+      const value = process.env[name];
+      delete process.env[name];
+      return value === undefined ? [] : [[name, value] as const];
+    });
+    let child;
+    try {
+      child = await open(url, { wait: false });
+    } finally {
+      for (const [name, value] of withheld) process.env[name] = value;
+    }
     // open resolves once the opener is spawned; an opener that is missing
     // (no xdg-open on a server) reports through 'error'.
     return await new Promise<boolean>((resolve) => {
@@ -64,7 +77,11 @@ function runBrowserCommand(command: string, url: string, env: NodeJS.ProcessEnv)
   if (file === undefined) return Promise.resolve(false);
   return new Promise((resolve) => {
     let settled = false;
-    const child = spawn(file, args, { env, stdio: 'ignore', detached: true });
+    const child = spawn(file, args, {
+      env: withoutOwnSecrets(env),
+      stdio: 'ignore',
+      detached: true,
+    });
     // A graphical browser keeps running: after a moment, consider it started.
     // The timer stays referenced so the process waits for the verdict.
     const timer = setTimeout(() => done(true), 1_500);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Io } from '../cli/context.ts';
+import { withoutOwnSecrets } from '../credentials/redact.ts';
 import type { MfaPrompt } from '../credentials/types.ts';
 import { describeExit, runShellCommand } from '../credentials/runShellCommand.ts';
 import { UserError } from '../errors.ts';
@@ -211,7 +212,7 @@ function ykmanPrompt(mfaSerial: string, options: MfaPromptOptions): Promise<stri
 function runDriver(command: string, args: string[], options: MfaPromptOptions): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      env: options.env,
+      env: withoutOwnSecrets(options.env),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const chunks: Buffer[] = [];

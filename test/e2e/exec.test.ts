@@ -308,6 +308,38 @@ describe('exec', () => {
     }
   });
 
+  it('keeps AWS_VAULT_FILE_PASSPHRASE from mfa_process, and gives it to credential_process (a nested aws-vault)', async () => {
+    const dir = w.home.home;
+    const user = await w.addUser('withmfa', { mfa: true });
+    const source = w.fake.createUser('cp-source');
+    writeFileSync(join(dir, 'mfa-code'), `${w.fake.mfaCode(user.userName)}\n`);
+    const doc = JSON.stringify({
+      Version: 1,
+      AccessKeyId: source.accessKeyId,
+      SecretAccessKey: source.secretAccessKey,
+    });
+    writeFileSync(join(dir, 'cp-doc'), doc, { mode: 0o600 });
+    w.home.writeConfig(
+      `${CONFIG}\n[profile withmfa]\nmfa_serial = ${user.mfaSerial}\n` +
+        `mfa_process = sh -c 'env > ${dir}/mfa-env; cat ${dir}/mfa-code'\n` +
+        `[profile fromcp]\ncredential_process = sh -c 'env > ${dir}/cp-env; cat ${dir}/cp-doc'\n`,
+    );
+    try {
+      for (const profile of ['withmfa', 'fromcp']) {
+        const result = await w.run(['exec', profile, '--', 'true']);
+        expect(result.exitCode, result.stderr).toBe(0);
+      }
+      const passphrase = w.env().AWS_VAULT_FILE_PASSPHRASE as string;
+      expect(passphrase).toBeTruthy();
+      expect(readFileSync(join(dir, 'mfa-env'), 'utf8')).not.toContain('AWS_VAULT_FILE_PASSPHRASE');
+      expect(
+        parseEnvLines(readFileSync(join(dir, 'cp-env'), 'utf8')).AWS_VAULT_FILE_PASSPHRASE,
+      ).toBe(passphrase);
+    } finally {
+      w.home.writeConfig(CONFIG);
+    }
+  });
+
   it("prints Go's subshell hint on a terminal, unless AWS_VAULT_DISABLE_HELP_MESSAGE is set", async () => {
     // `script` gives aws-vault a terminal; the "shell" is /bin/true, which exits at once.
     const onTty = (extra: NodeJS.ProcessEnv, args = 'exec plain') =>

@@ -192,7 +192,7 @@ region = cn-north-1
     const browser = join(dir, 'browser.sh');
     writeFileSync(
       browser,
-      `#!/bin/sh\nprintf '%s\\n' "$1" >> '${urls}'\ncurl -s -D '${headers}' -o /dev/null "$1"\n`,
+      `#!/bin/sh\nenv > '${dir}/browser-env'\nprintf '%s\\n' "$1" >> '${urls}'\ncurl -s -D '${headers}' -o /dev/null "$1"\n`,
       { mode: 0o755 },
     );
     const r = await run(['--debug', 'login', 'role'], { BROWSER: browser });
@@ -206,6 +206,9 @@ region = cn-north-1
     expect(w.fake.describeSigninToken(u.token)).toBeDefined();
     expect(r.stderr).not.toContain(u.token);
     expect(r.stderr).not.toContain(encodeURIComponent(u.token));
+    // The browser gets no secret of aws-vault's own (the file store's passphrase).
+    expect(env().AWS_VAULT_FILE_PASSPHRASE).toBeTruthy();
+    expect(readFileSync(join(dir, 'browser-env'), 'utf8')).not.toMatch(/AWS_VAULT_FILE_PASSPHRASE/);
   });
 
   it('fails clearly when no browser can be opened', async () => {
