@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
-import { parseDuration } from '../config/duration.ts';
+import { DURATION_LIMITS, parseDuration, shortDuration } from '../config/duration.ts';
+
+export { DURATION_LIMITS, shortDuration };
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
 import { needFullCli, NoStoredCredentialsError, shellWord, UserError } from '../errors.ts';
@@ -44,26 +46,6 @@ export function durationArg(value: string): number {
       exitCode: 1,
     });
   }
-}
-
-/** AWS's limits on session durations, in seconds. */
-export const DURATION_LIMITS = {
-  min: 900,
-  /** GetSessionToken and GetFederationToken. */
-  session: 129_600,
-  /** AssumeRole from an IAM user's keys or session. */
-  role: 43_200,
-  /** AssumeRole with the credentials of another role (role chaining). */
-  chainedRole: 3_600,
-} as const;
-
-/** `1h`, `90m` -> `1h30m`, `48h`, `5m`, `45s`: seconds as a short duration, for messages. */
-export function shortDuration(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  const text = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
-  return text === '' ? '0s' : text;
 }
 
 /**

@@ -79,3 +79,41 @@ export function formatDuration(seconds: number): string {
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
 }
+
+/** AWS's limits on session durations, in seconds. */
+export const DURATION_LIMITS = {
+  min: 900,
+  /** GetSessionToken and GetFederationToken. */
+  session: 129_600,
+  /** AssumeRole from an IAM user's keys or session. */
+  role: 43_200,
+  /** AssumeRole with the credentials of another role (role chaining). */
+  chainedRole: 3_600,
+} as const;
+
+/** `1h`, `90m` -> `1h30m`, `48h`, `5m`, `45s`: seconds as a short duration, for messages. */
+export function shortDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const text = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+  return text === '' ? '0s' : text;
+}
+
+/**
+ * Refuses, before any prompt or call, a session length STS would refuse
+ * (its ValidationError names only `durationSeconds`): the error says which
+ * settings give it, `from` (`--duration or AWS_SESSION_TOKEN_TTL`).
+ */
+export function checkSessionLength(
+  profileName: string,
+  action: 'GetSessionToken' | 'AssumeRole',
+  seconds: number,
+  from: string,
+): void {
+  const max = action === 'AssumeRole' ? DURATION_LIMITS.role : DURATION_LIMITS.session;
+  if (seconds >= DURATION_LIMITS.min && seconds <= max) return;
+  throw new ConfigError(
+    `profile ${profileName}: a ${shortDuration(seconds)} ${action} session is outside AWS's limits (${shortDuration(DURATION_LIMITS.min)} to ${shortDuration(max)}); check ${from}`,
+  );
+}

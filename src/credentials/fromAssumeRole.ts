@@ -1,3 +1,5 @@
+import { checkSessionLength } from '../config/duration.ts';
+import { ConfigError } from '../config/errors.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import type { StsSigner } from '../aws/sts.ts';
 import type { EngineDeps } from './engineDeps.ts';
@@ -22,10 +24,28 @@ export interface AssumeRoleOptions {
   deps: EngineDeps;
 }
 
+/** What STS accepts as RoleSessionName. */
+const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
 /** STS AssumeRole of the profile's role with every option aws-vault supports. */
 export function fromAssumeRole(options: AssumeRoleOptions): CredentialsProvider {
   const { profile, deps, mfaSerial } = options;
   return async () => {
+    // What STS would refuse is refused first, before an MFA prompt or a call
+    // to the source profile (whose own MFA prompt comes before this role's).
+    const durationSeconds = options.durationSeconds ?? profile.assumeRoleDuration;
+    checkSessionLength(
+      profile.name,
+      'AssumeRole',
+      durationSeconds,
+      '--duration, AWS_ASSUME_ROLE_TTL and duration_seconds',
+    );
+    const roleSessionName = profile.roleSessionName ?? defaultRoleSessionName(deps.env);
+    if (!ROLE_SESSION_NAME.test(roleSessionName)) {
+      throw new ConfigError(
+        `profile ${profile.name}: role session name ${JSON.stringify(roleSessionName)} is not one AWS accepts (2 to 64 of letters, digits and +=,.@_-); check role_session_name and AWS_ROLE_SESSION_NAME`,
+      );
+    }
     const tokenCode =
       mfaSerial !== undefined && options.mfaCode !== undefined
         ? await options.mfaCode(profile, mfaSerial)
@@ -43,8 +63,8 @@ export function fromAssumeRole(options: AssumeRoleOptions): CredentialsProvider 
       },
       {
         roleArn,
-        roleSessionName: profile.roleSessionName ?? defaultRoleSessionName(deps.env),
-        durationSeconds: options.durationSeconds ?? profile.assumeRoleDuration,
+        roleSessionName,
+        durationSeconds,
         ...(profile.externalId !== undefined ? { externalId: profile.externalId } : {}),
         ...(mfaSerial !== undefined && tokenCode !== undefined
           ? { serialNumber: mfaSerial, tokenCode }

@@ -1,3 +1,4 @@
+import { checkSessionLength } from '../config/duration.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import type { MfaCodeSource } from './mfaCode.ts';
@@ -9,6 +10,8 @@ export interface SessionTokenOptions {
   /** Long-term keys. */
   source: CredentialsProvider;
   durationSeconds: number;
+  /** The settings `durationSeconds` comes from, for the error when AWS would refuse it. */
+  durationFrom?: string;
   /** MFA device to use; undefined for a session without MFA. */
   mfaSerial?: string;
   mfaCode: MfaCodeSource;
@@ -19,6 +22,12 @@ export interface SessionTokenOptions {
 export function fromSessionToken(options: SessionTokenOptions): CredentialsProvider {
   const { profile, deps, mfaSerial } = options;
   return async () => {
+    checkSessionLength(
+      profile.name,
+      'GetSessionToken',
+      options.durationSeconds,
+      options.durationFrom ?? '--duration and AWS_SESSION_TOKEN_TTL',
+    );
     // The code is asked for before the SDK loads: a person waits on it.
     const tokenCode =
       mfaSerial !== undefined ? await options.mfaCode(profile, mfaSerial) : undefined;

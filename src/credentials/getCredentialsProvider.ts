@@ -211,6 +211,10 @@ function sessionTokenStep(
     profile,
     source: source.provider,
     durationSeconds,
+    durationFrom:
+      chainedFrom !== undefined
+        ? 'AWS_CHAINED_SESSION_TOKEN_TTL (the length of a session a role is assumed from)'
+        : '--duration and AWS_SESSION_TOKEN_TTL',
     ...(mfaSerial !== undefined ? { mfaSerial } : {}),
     mfaCode: state.mfaCode,
     deps: state.deps,

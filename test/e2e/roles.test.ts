@@ -150,6 +150,41 @@ role_arn = ${arn('r1')}
     expect(bCreds?.mfaAuthenticated).toBe(true);
   });
 
+  it('refuses a session length or role session name STS would refuse, naming the setting, before any prompt or call', async () => {
+    const cases: [string, NodeJS.ProcessEnv, RegExp][] = [
+      [
+        'base',
+        { AWS_SESSION_TOKEN_TTL: '10m' },
+        /profile base: a 10m GetSessionToken session is outside AWS's limits \(15m to 36h\); check --duration and AWS_SESSION_TOKEN_TTL\n/,
+      ],
+      [
+        // The MFA code for mfabase's session would be asked first: it is not.
+        'shared-a',
+        { AWS_CHAINED_SESSION_TOKEN_TTL: '48h' },
+        /profile mfabase: a 48h GetSessionToken session is outside AWS's limits \(15m to 36h\); check AWS_CHAINED_SESSION_TOKEN_TTL/,
+      ],
+      [
+        'r1',
+        { AWS_ASSUME_ROLE_TTL: '13h' },
+        /profile r1: a 13h AssumeRole session is outside AWS's limits \(15m to 12h\); check --duration, AWS_ASSUME_ROLE_TTL and duration_seconds\n/,
+      ],
+      [
+        'r1',
+        { AWS_ROLE_SESSION_NAME: 'my session' },
+        /profile r1: role session name "my session" is not one AWS accepts \(2 to 64 of letters, digits and \+=,\.@_-\); check role_session_name and AWS_ROLE_SESSION_NAME\n/,
+      ],
+    ];
+    for (const [profile, extra, message] of cases) {
+      expect((await w.run(['clear'])).exitCode).toBe(0);
+      const calls = w.fake.calls.length;
+      const result = await w.run(['exec', profile, '--', 'true'], { env: w.env(extra) });
+      expect(result.stderr).toMatch(/^aws-vault: error: exec: /);
+      expect(result.stderr).toMatch(message);
+      expect(result.exitCode).toBe(1);
+      expect(w.fake.calls.length).toBe(calls);
+    }
+  });
+
   it('names the file and the profiles of a source_profile cycle', async () => {
     const result = await w.run(['exec', 'loop-a', '--', 'true']);
     expect(result.exitCode).toBe(1);
