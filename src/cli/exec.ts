@@ -125,7 +125,20 @@ export async function execCommand(input: ExecInput, ctx: Context): Promise<numbe
   const hint = helpMessages(input, ctx);
 
   // Resolved before any credentials are fetched: a typo costs no MFA code.
-  const file = input.json ? '' : resolveCommand(commandName as string, ctx.env.PATH, ctx.cwd);
+  let file = '';
+  try {
+    if (!input.json) file = resolveCommand(commandName as string, ctx.env.PATH, ctx.cwd);
+  } catch (error) {
+    // The shell's name came from $SHELL, not from the command line: say so.
+    if (!(error instanceof UserError) || !startsShell(input) || !ctx.env.SHELL) throw error;
+    throw new UserError(
+      `${error.message} (the shell named by $SHELL; set SHELL or give a command after --)`,
+      {
+        cause: error,
+        exitCode: error.exitCode,
+      },
+    );
+  }
   let childRunning = false;
 
   const { profile, provider, assumeRole } = await credentialsForCommand(

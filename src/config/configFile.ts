@@ -233,6 +233,12 @@ export function readIfExists(path: string): Buffer | undefined {
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      throw new ConfigError(
+        'the config file is a folder; point AWS_CONFIG_FILE at the config file itself (the default is ~/.aws/config)',
+        { file: path, cause: error },
+      );
+    }
     throw new ConfigError(`cannot read the config file: ${(error as Error).message}`, {
       file: path,
       cause: error,

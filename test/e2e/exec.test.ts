@@ -197,6 +197,22 @@ describe('exec', () => {
     const missing = await w.run(['exec', 'plain', '--', 'no-such-command-xyz']);
     expect(missing.exitCode).toBe(127);
     expect(missing.stderr).toBe('aws-vault: error: exec: no-such-command-xyz: command not found\n');
+    // Without a command: the shell $SHELL names, and the error says where the name came from.
+    const noShell = await w.run(['exec', 'plain'], { env: w.env({ SHELL: '/bin/nosuchsh' }) });
+    expect(noShell.exitCode).toBe(127);
+    expect(noShell.stderr).toBe(
+      'aws-vault: error: exec: /bin/nosuchsh: command not found (the shell named by $SHELL; set SHELL or give a command after --)\n',
+    );
+  });
+
+  it('says so when AWS_CONFIG_FILE names a folder', async () => {
+    const result = await w.run(['exec', 'plain', '--', 'true'], {
+      env: w.env({ AWS_CONFIG_FILE: w.home.home }),
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      `aws-vault: error: exec: ${w.home.home}: the config file is a folder; point AWS_CONFIG_FILE at the config file itself (the default is ~/.aws/config)\n`,
+    );
   });
 
   it('exits 128+N with a server, where aws-vault stays as the parent', async () => {
