@@ -69,11 +69,19 @@ describe('loadConfigFile', () => {
     expect(file.profileSection('x')).toBeUndefined();
   });
 
-  it('reports an unreadable file as a ConfigError naming it', () => {
+  it('reports a folder, or a file that cannot be read, as a ConfigError naming it', () => {
     const home = tempHome();
-    const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: home }, home));
-    expect(err).toBeInstanceOf(UserError);
-    expect(err.message).toContain(home);
+    const folder = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: home }, home));
+    expect(folder).toBeInstanceOf(UserError);
+    expect(folder.message).toBe(
+      `${home}: the config file is a folder; point AWS_CONFIG_FILE at the config file itself (the default is ~/.aws/config)`,
+    );
+    // A path through a file (ENOTDIR): no permission bits, which root ignores, needed.
+    mkdirSync(join(home, 'x'), { recursive: true });
+    writeFileSync(join(home, 'x', 'file'), '');
+    const through = join(home, 'x', 'file', 'config');
+    const err = configErrorOf(() => loadConfigFile({ AWS_CONFIG_FILE: through }, home));
+    expect(err.message).toContain(through);
     expect(err.message).toContain('cannot read the config file');
   });
 });
