@@ -17,13 +17,7 @@ import type { ProfileConfig } from '../config/types.ts';
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
 import { shellWord, UserError } from '../errors.ts';
-import {
-  clientConfigFor,
-  endpointUrlOf,
-  requestUrlOf,
-  unreachableError,
-  watchRequests,
-} from './clientConfig.ts';
+import { clientConfigFor, endpointUrlOf, unreachableError, watchRequests } from './clientConfig.ts';
 
 /** Who signs an STS call, for error messages (never the key itself). */
 export type StsSigner =
@@ -212,7 +206,6 @@ async function send<T>(
   try {
     return await call(client);
   } catch (error) {
-    url = requestUrlOf(error) ?? url;
     throw stsError(error, { ctx, action, withMfa, url, ...(roleArn ? { roleArn } : {}) });
   } finally {
     client.destroy();

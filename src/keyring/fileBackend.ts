@@ -252,8 +252,10 @@ export class FileBackend implements Backend {
       let token: string;
       try {
         token = readKeyFile(join(this.dir, name));
-      } catch {
-        this.#debug(`file backend: skipping ${name} while checking the passphrase: not a key file`);
+      } catch (error) {
+        // A FIFO, another user's file, one gone meanwhile: it proves nothing either way.
+        const why = error instanceof UserError ? 'not a key file' : errnoText(error);
+        this.#debug(`file backend: skipping ${name} while checking the passphrase: ${why}`);
         continue;
       }
       try {

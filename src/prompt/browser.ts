@@ -178,8 +178,8 @@ export function loopbackPeerUid(
   ourPort: number,
   read: (path: string) => string = (path) => readFileSync(path, 'latin1'),
 ): number | undefined {
-  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const [local, remote] = [hex(peerPort), hex(ourPort)];
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+  const [peer, ours] = [hex(peerPort), hex(ourPort)];
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
     try {
@@ -192,12 +192,9 @@ export function loopbackPeerUid(
       const fields = line.trim().split(/\s+/);
       if (fields.length < 8) continue;
       const [, from, to, , , , , uid] = fields as [string, string, string, ...string[]];
-      const [toAddress, toPort] = to.split(':');
-      if (
-        from.endsWith(local) &&
-        `:${toPort}` === remote &&
-        LISTEN_ADDRESSES.has(toAddress ?? '')
-      ) {
+      const [, fromPort] = from.split(':');
+      const [toAddress = '', toPort] = to.split(':');
+      if (fromPort === peer && toPort === ours && LISTEN_ADDRESSES.has(toAddress)) {
         return Number(uid);
       }
     }
