@@ -19,6 +19,53 @@ const DEFAULT_MIN_TTL = 5 * 60;
 export const MAX_SOURCE_CHAIN = 50;
 
 /**
+ * Keys whose values can never hold quotes (ARNs, regions, URLs, IAM names,
+ * numbers, profile and section names). The Go aws-vault drops the quotes
+ * around a value; aws-vault, like the AWS CLI, keeps them, so a quoted value
+ * of one of these would reach STS as `"arn:..."`: it is refused, naming the
+ * line. Commands (`credential_process`, `mfa_process`) and paths may quote.
+ */
+const UNQUOTABLE_KEYS = new Set([
+  'region',
+  'mfa_serial',
+  'role_arn',
+  'role_session_name',
+  'source_identity',
+  'external_id',
+  'duration_seconds',
+  'sts_regional_endpoints',
+  'session_tags',
+  'transitive_session_tags',
+  'source_profile',
+  'include_profile',
+  'parent_profile',
+  'sso_session',
+  'sso_start_url',
+  'sso_region',
+  'sso_account_id',
+  'sso_role_name',
+  'sso_registration_scopes',
+  'endpoint_url',
+  'services',
+  'ignore_configured_endpoint_urls',
+]);
+
+/**
+ * Throws when `value` of `key` is wrapped in quotes and `key` cannot hold
+ * them (see {@link UNQUOTABLE_KEYS}). The value itself is not repeated: the
+ * line names it.
+ */
+export function checkUnquoted(key: string, value: string, location: ConfigErrorLocation): void {
+  if (!UNQUOTABLE_KEYS.has(key) || value.length < 2) return;
+  const first = value[0];
+  if ((first !== '"' && first !== "'") || value.at(-1) !== first) return;
+  throw new ConfigError(
+    `${key} is written in quotes, and the quotes would be part of the value (the AWS CLI reads it so too; the Go aws-vault dropped them): remove them`,
+    location,
+  );
+}
+
+/**
  * Resolves profile `name` into one `ProfileConfig`, following the Go
  * aws-vault v7: for every key the first of these that sets it wins —
  * flags (`overrides`), the environment, the profile's own section, the
@@ -87,20 +134,22 @@ function resolveChain(
   const overrides = options.overrides ?? {};
   const isTopLevel = sourceChain.length === 1;
   const layers = collectLayers(file, name);
-  const get = (key: string): Found | undefined => {
-    for (const layer of layers) {
-      const value = layer.values[key];
-      if (value !== undefined && value !== '') {
-        return { value, profile: layer.profile, line: file.lineOf(layer.profile, key) };
-      }
-    }
-    return undefined;
-  };
   const at = (found: Found): ConfigErrorLocation => ({
     file: file.path,
     line: found.line,
     profile: found.profile,
   });
+  const get = (key: string): Found | undefined => {
+    for (const layer of layers) {
+      const value = layer.values[key];
+      if (value !== undefined && value !== '') {
+        const found = { value, profile: layer.profile, line: file.lineOf(layer.profile, key) };
+        checkUnquoted(key, value, at(found));
+        return found;
+      }
+    }
+    return undefined;
+  };
   const usedEnv: string[] = [];
   const fromEnv = (key: string): string | undefined => {
     const value = env[key];
@@ -269,6 +318,7 @@ function collectLayers(file: ConfigFile, name: string): Layer[] {
         line: file.lineOf(current, includeKey),
         profile: current,
       };
+      checkUnquoted(includeKey, include, location);
       if (visited.includes(include)) {
         const cycle = [...visited.slice(visited.indexOf(include)), include].join(' -> ');
         throw new ConfigError(`${includeKey} cycle ${cycle}`, location);
@@ -311,6 +361,12 @@ function resolveSso(file: ConfigFile, config: ProfileConfig, get: Get, at: At): 
       );
     }
     fromSession = section;
+    const location = {
+      file: file.path,
+      line: file.sectionLine('sso-session', session.value),
+      section: `sso-session ${session.value}`,
+    };
+    for (const [key, value] of Object.entries(section)) checkUnquoted(key, value, location);
   }
   const pick = (key: string): string | undefined => fromSession[key] || get(key)?.value;
   const startUrl = pick('sso_start_url');
@@ -339,9 +395,16 @@ function resolveEndpointsConfig(file: ConfigFile, config: ProfileConfig, get: Ge
       at(services),
     );
   }
+  const location = {
+    file: file.path,
+    line: file.sectionLine('services', services.value),
+    section: `services ${services.value}`,
+  };
   for (const [service, values] of Object.entries(section)) {
     const url = values.endpoint_url;
-    if (url) config.serviceEndpoints[service] = url;
+    if (!url) continue;
+    checkUnquoted('endpoint_url', url, location);
+    config.serviceEndpoints[service] = url;
   }
 }
 

@@ -633,6 +633,49 @@ describe('resolveProfileConfig: errors', () => {
     );
   });
 
+  it('refuses a quoted value of a key that cannot hold quotes, naming the line, not the value', () => {
+    const hint =
+      'is written in quotes, and the quotes would be part of the value (the AWS CLI reads it so too; the Go aws-vault dropped them): remove them';
+    const role = errorOf(
+      '[profile base]\n[profile r]\nsource_profile = base\nrole_arn = "arn:aws:iam::111111111111:role/x"\n',
+      'r',
+    );
+    expect(role.error.message).toBe(`${role.path}:4: profile r: role_arn ${hint}`);
+    expect(role.error.message).not.toContain('111111111111');
+    const single = errorOf("[default]\nregion = 'eu-west-1'\n[profile p]\n", 'p');
+    expect(single.error.message).toBe(`${single.path}:2: profile default: region ${hint}`);
+    const include = errorOf('[profile a]\ninclude_profile = "b"\n[profile b]\n', 'a');
+    expect(include.error.message).toBe(`${include.path}:2: profile a: include_profile ${hint}`);
+    const sso = errorOf(
+      '[profile s]\nsso_session = corp\n[sso-session corp]\nsso_region = "eu-west-1"\n',
+      's',
+    );
+    expect(sso.error.message).toBe(`${sso.path}:3: sso-session corp: sso_region ${hint}`);
+    const services = errorOf(
+      '[profile s]\nservices = local\n[services local]\nsts =\n  endpoint_url = "http://127.0.0.1:1"\n',
+      's',
+    );
+    expect(services.error.message).toBe(`${services.path}:3: services local: endpoint_url ${hint}`);
+  });
+
+  it('keeps quotes in commands and paths, and inside or on one side of a value', () => {
+    const { profile } = resolve(
+      `[profile p]
+credential_process = "/opt/my tool/bin" --profile p
+mfa_process = "/opt/otp"
+web_identity_token_file = "/tmp/t"
+role_arn = arn:aws:iam::1:role/x"
+external_id = "abc
+`,
+      'p',
+    );
+    expect(profile.credentialProcess).toBe('"/opt/my tool/bin" --profile p');
+    expect(profile.mfaProcess).toBe('"/opt/otp"');
+    expect(profile.webIdentityTokenFile).toBe('"/tmp/t"');
+    expect(profile.roleArn).toBe('arn:aws:iam::1:role/x"');
+    expect(profile.externalId).toBe('"abc');
+  });
+
   it('reports a missing [sso-session] and a missing [services] section', () => {
     const sso = errorOf('[profile s]\nsso_session = corp\n', 's');
     expect(sso.error.message).toBe(
