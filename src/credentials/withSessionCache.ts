@@ -1,3 +1,4 @@
+import { shortDuration } from '../config/duration.ts';
 import { needFullCli, UserError } from '../errors.ts';
 import type { EngineDeps, SessionMeta } from './engineDeps.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
@@ -87,6 +88,13 @@ export function withSessionCache(
           `${who}: the new ${meta.type} session expired at ${fresh.expiration.toISOString()}, before this computer's time (${new Date().toISOString()}): check the system clock (and its time zone)`,
         );
       }
+      const warn = deps.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+      if (fresh.expiration.getTime() - Date.now() <= minTtl * 1000) {
+        // Go's aws-vault says nothing here, and every run then prompts again.
+        warn(
+          `aws-vault: warning: ${who}: the new ${meta.type} session lasts ${formatTimeLeft(fresh.expiration)}, no longer than AWS_MIN_TTL (${shortDuration(minTtl)}), so no later run can reuse it and each asks STS (and for any MFA code) again: lower AWS_MIN_TTL, or ask for a longer session (--duration, AWS_SESSION_TOKEN_TTL, AWS_ASSUME_ROLE_TTL, duration_seconds)`,
+        );
+      }
       try {
         await deps.sessions.removeExpired?.();
         await deps.sessions.set(meta, fresh);
@@ -96,7 +104,6 @@ export function withSessionCache(
       } catch (error) {
         // The session is good and an MFA code may be spent on it: use it; the
         // next run gets a new one (and may meet the same store error).
-        const warn = deps.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
         const why = error instanceof UserError ? error.message : String(error);
         warn(
           `aws-vault: warning: ${who}: the new session could not be cached, so the next run asks STS again: ${why}`,

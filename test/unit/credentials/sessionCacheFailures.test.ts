@@ -14,10 +14,10 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function setup(now?: () => number): Promise<Harness> {
+async function setup(now?: () => number, env: NodeJS.ProcessEnv = {}): Promise<Harness> {
   fake = await startFakeAws(now === undefined ? {} : { now });
   const alice = fake.createUser('alice', { mfa: true });
-  h = harness(fake, `[profile alice]\nregion = eu-west-1\nmfa_serial = ${alice.mfaSerial}\n`);
+  h = harness(fake, `[profile alice]\nregion = eu-west-1\nmfa_serial = ${alice.mfaSerial}\n`, env);
   await h.credentials.set('alice', alice);
   const f = fake;
   h.answer = () => f.mfaCode('alice');
@@ -60,5 +60,33 @@ describe('a new session that has already expired here', () => {
       /^profile alice: the new sts\.GetSessionToken session expired at \S+Z, before this computer's time \(\S+Z\): check the system clock \(and its time zone\)$/,
     );
     expect(await t.backend.keys()).toEqual(['alice']);
+  });
+});
+
+describe('a new session no longer than AWS_MIN_TTL', () => {
+  it('is used and cached with a warning that no run can reuse it', async () => {
+    const t = await setup(undefined, { AWS_MIN_TTL: '1h' });
+    const warnings: string[] = [];
+    t.deps.warn = (line) => warnings.push(line);
+    await t.credentialsFor('alice');
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^aws-vault: warning: profile alice: the new sts\.GetSessionToken session lasts (59m|1h0m), no longer than AWS_MIN_TTL \(1h\), so no later run can reuse it and each asks STS \(and for any MFA code\) again: lower AWS_MIN_TTL, or ask for a longer session \(--duration, AWS_SESSION_TOKEN_TTL, AWS_ASSUME_ROLE_TTL, duration_seconds\)$/,
+      ),
+    ]);
+    fake?.clock.advance(60);
+    await t.credentialsFor('alice');
+    expect(fake?.count('GetSessionToken')).toBe(2);
+    expect(t.prompts).toHaveLength(2);
+  });
+
+  it('says nothing when the session outlasts it', async () => {
+    const t = await setup(undefined, { AWS_MIN_TTL: '50m' });
+    const warnings: string[] = [];
+    t.deps.warn = (line) => warnings.push(line);
+    await t.credentialsFor('alice');
+    await t.credentialsFor('alice');
+    expect(warnings).toEqual([]);
+    expect(fake?.count('GetSessionToken')).toBe(1);
   });
 });
