@@ -56,6 +56,15 @@ export function shellWord(word: string): string {
 }
 
 /**
+ * A profile name as the first operand of an aws-vault command shown in a
+ * message (`aws-vault add NAME`): shell-quoted, and after `--` when it starts
+ * with `-`, which would otherwise be read as an option (`add -- -dev`).
+ */
+export function profileOperand(name: string): string {
+  return name.startsWith('-') ? `-- ${shellWord(name)}` : shellWord(name);
+}
+
+/**
  * A file-system error as `EROFS (read-only file system)`: the code and what
  * it means, without the path Node puts in its message (the caller names the
  * file or folder itself).

@@ -16,7 +16,7 @@ import {
 import type { ProfileConfig } from '../config/types.ts';
 import { redactCredentials } from '../credentials/redact.ts';
 import type { Credentials, CredentialsProvider } from '../credentials/types.ts';
-import { shellWord, UserError } from '../errors.ts';
+import { profileOperand, UserError } from '../errors.ts';
 import { clientConfigFor, endpointUrlOf, unreachableError, watchRequests } from './clientConfig.ts';
 
 /** Who signs an STS call, for error messages (never the key itself). */
@@ -306,7 +306,7 @@ export function stsError(error: unknown, e: ErrorContext): UserError {
   ) {
     if (signer.kind === 'stored-keys') {
       return fail(
-        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${shellWord(signer.profileName)}\``,
+        `${p}: AWS rejected the access key stored for profile ${signer.profileName} (${aws}); if the key was deleted or rotated elsewhere, store the current one with \`aws-vault add ${profileOperand(signer.profileName)}\``,
       );
     }
     return fail(

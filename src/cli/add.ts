@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { Writable } from 'node:stream';
-import { shellWord, UserError } from '../errors.ts';
+import { profileOperand, UserError } from '../errors.ts';
 import type { Prompter } from '../prompt/interactive.ts';
 import { loadConfig, openVault, profileNameArg, promptFor } from './deps.ts';
 import type { RegisterCommand } from './host.ts';
@@ -59,7 +59,7 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
       source.from === name ? '' : ` (through include_profile, from [profile ${source.from}])`;
     throw new UserError(
       `Your profile has a source_profile of ${source.name}${via}, adding credentials to ${name} won't have any effect; ` +
-        `add them to "${source.name}" instead: aws-vault add ${shellWord(source.name)}`,
+        `add them to "${source.name}" instead: aws-vault add ${profileOperand(source.name)}`,
     );
   }
   // Before anything is stored: a name the config cannot hold fails here,
@@ -113,7 +113,7 @@ export async function addCommand(input: AddInput, deps: AddDeps): Promise<void> 
       // The key is in the vault and works without a section: say so, not only the failure.
       const why = error instanceof Error ? error.message : String(error);
       throw new UserError(
-        `the key is stored in the vault, but the profile could not be added to the config: ${why}; aws-vault exec ${shellWord(name)} works without it (add the section yourself if you want one)`,
+        `the key is stored in the vault, but the profile could not be added to the config: ${why}; aws-vault exec ${profileOperand(name)} works without it (add the section yourself if you want one)`,
         { cause: error },
       );
     }

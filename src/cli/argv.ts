@@ -99,8 +99,10 @@ export function splitExecArgs(args: readonly string[]): ExecArgs {
     const token = args[i] as string;
     if (token === '--') {
       if (profile === undefined) {
+        // `exec -- PROFILE -- CMD`: the second `--` ends the profile's options, as the first.
         profile = args[i + 1];
-        return { options, profile, command: args.slice(i + 2) };
+        const rest = args.slice(i + 2);
+        return { options, profile, command: rest[0] === '--' ? rest.slice(1) : rest };
       }
       return { options, profile, command: args.slice(i + 1) };
     }
@@ -135,7 +137,10 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   // so commander says that its value is missing.
   if (missingValue !== undefined) return [...argv.slice(0, at + 1), ...options, missingValue];
   if (profile === undefined) return [...argv];
-  return [...argv.slice(0, at + 1), ...options, profile, '--', ...command];
+  // A profile that looks like an option (`exec -- -dev -- cmd`) comes after an
+  // end of options of its own, or commander would read it as flags.
+  const operand = profile.startsWith('-') ? ['--', profile] : [profile];
+  return [...argv.slice(0, at + 1), ...options, ...operand, '--', ...command];
 }
 
 /** `--backend` values shown in help and completion. */

@@ -5,7 +5,7 @@ import { DURATION_LIMITS, parseDuration, shortDuration } from '../config/duratio
 export { DURATION_LIMITS, shortDuration };
 import type { ProfileConfig, ProfileOverrides } from '../config/types.ts';
 import type { Credentials, CredentialsProvider, MfaPrompt } from '../credentials/types.ts';
-import { needFullCli, NoStoredCredentialsError, shellWord, UserError } from '../errors.ts';
+import { needFullCli, NoStoredCredentialsError, profileOperand, UserError } from '../errors.ts';
 import type { Context } from './context.ts';
 import { engineDeps, lockDir, openVault } from './deps.ts';
 import { loadConfigFile, quoteName } from '../config/loadConfigFile.ts';
@@ -198,7 +198,7 @@ export function unknownProfileError(
   const next =
     close !== undefined
       ? `did you mean ${JSON.stringify(close)}?`
-      : `to use it, store its access key with \`aws-vault add ${shellWord(name)}\` or add a [profile ${quoteName(name)}] section to ${configFile} (see: aws-vault list --profiles)`;
+      : `to use it, store its access key with \`aws-vault add ${profileOperand(name)}\` or add a [profile ${quoteName(name)}] section to ${configFile} (see: aws-vault list --profiles)`;
   return new NoStoredCredentialsError(
     `profile ${quoted} not found in ${configFile} and no credentials stored for it; ${next}`,
   );

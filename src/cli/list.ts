@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
-import { shellWord } from '../errors.ts';
+import { profileOperand } from '../errors.ts';
 import { DamagedItemError } from '../keyring/backend.ts';
 import type { Context } from './context.ts';
 import { loadConfig, openVault, ssoStartUrlOf } from './deps.ts';
@@ -149,7 +149,7 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
     if (days !== undefined && days >= KEY_ROTATION_DAYS) {
       deps.stderr.write(
         `aws-vault: note: the access key stored for "${name}" is ${days} days old; ` +
-          `rotate it with: aws-vault rotate ${shellWord(name)}\n`,
+          `rotate it with: aws-vault rotate ${profileOperand(name)}\n`,
       );
     }
   }

@@ -3,7 +3,7 @@ import type { AccessKeyInfo, IamApi } from '../aws/iam.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
-import { shellWord, UserError } from '../errors.ts';
+import { profileOperand, UserError } from '../errors.ts';
 import { signalExitCode } from './childProcess.ts';
 import type { Context } from './context.ts';
 import type { RegisterCommand } from './host.ts';
@@ -221,7 +221,7 @@ export async function rotateKey(deps: RotateKeyDeps): Promise<AccessKey> {
         );
       } catch (error) {
         deps.say(
-          `Warning: could not store the new key as "${other}" (${describe(error)}); it still holds ${oldId}, which is being deleted: run "aws-vault add ${shellWord(other)}" with the new key`,
+          `Warning: could not store the new key as "${other}" (${describe(error)}); it still holds ${oldId}, which is being deleted: run "aws-vault add ${profileOperand(other)}" with the new key`,
         );
       }
     }

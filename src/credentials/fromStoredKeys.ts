@@ -1,4 +1,4 @@
-import { NoStoredCredentialsError, shellWord } from '../errors.ts';
+import { NoStoredCredentialsError, profileOperand } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import type { CredentialsProvider } from './types.ts';
 
@@ -19,7 +19,7 @@ export function fromStoredKeys(profileName: string, deps: EngineDeps): Credentia
     const stored = await deps.credentials.get(profileName);
     if (stored === undefined) {
       throw new NoStoredCredentialsError(
-        `profile ${profileName}: no credentials stored in the vault; add them with \`aws-vault add ${shellWord(profileName)}\``,
+        `profile ${profileName}: no credentials stored in the vault; add them with \`aws-vault add ${profileOperand(profileName)}\``,
       );
     }
     return { accessKeyId: stored.accessKeyId, secretAccessKey: stored.secretAccessKey };

@@ -1,6 +1,6 @@
 import type { ProfileConfig } from '../config/types.ts';
 import type { StsSigner } from '../aws/sts.ts';
-import { needFullCli, NoStoredCredentialsError, shellWord, UserError } from '../errors.ts';
+import { needFullCli, NoStoredCredentialsError, profileOperand, UserError } from '../errors.ts';
 import type { EngineDeps, SessionMeta } from './engineDeps.ts';
 import { fromAssumeRole } from './fromAssumeRole.ts';
 import { fromCredentialProcess } from './fromCredentialProcess.ts';
@@ -166,7 +166,7 @@ async function stepFor(
   }
 
   throw new NoStoredCredentialsError(
-    `${p}: no credentials: none are stored in the vault for it (add them with \`aws-vault add ${shellWord(profile.name)}\`) and it has no source_profile, sso_start_url, web_identity_token_file or credential_process`,
+    `${p}: no credentials: none are stored in the vault for it (add them with \`aws-vault add ${profileOperand(profile.name)}\`) and it has no source_profile, sso_start_url, web_identity_token_file or credential_process`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { ProfileConfig } from '../config/types.ts';
-import { NoStoredCredentialsError, shellWord } from '../errors.ts';
+import { NoStoredCredentialsError, profileOperand } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import { fromStoredKeys, hasStoredKeys } from './fromStoredKeys.ts';
 import type { Credentials } from './types.ts';
@@ -54,7 +54,7 @@ export async function getFederationCredentials(
   const owner = await findStoredKeysProfile(profile, deps);
   if (owner === undefined) {
     throw new NoStoredCredentialsError(
-      `profile ${profile.name}: no credentials stored in the vault for it or its source profiles; add them with \`aws-vault add ${shellWord(profile.name)}\``,
+      `profile ${profile.name}: no credentials stored in the vault for it or its source profiles; add them with \`aws-vault add ${profileOperand(profile.name)}\``,
     );
   }
   const sts = await import('../aws/sts.ts');

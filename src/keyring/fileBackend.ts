@@ -11,7 +11,7 @@ import {
 import * as fs from './fsAsync.ts';
 import { constants } from './fsAsync.ts';
 import { join } from 'node:path';
-import { errnoText, shellWord, UserError } from '../errors.ts';
+import { errnoText, profileOperand, UserError } from '../errors.ts';
 import { DamagedItemError, type Backend, type SetOptions } from './backend.ts';
 import {
   goKeyringValue,
@@ -299,7 +299,7 @@ export class FileBackend implements Backend {
   #damaged(key: string, what: string, cause?: unknown): DamagedItemError {
     const fix = isSessionKey(key)
       ? 'it is a cached session: aws-vault clear removes it'
-      : `remove it with aws-vault remove --force ${shellWord(key)} and add the key again`;
+      : `remove it with aws-vault remove --force ${profileOperand(key)} and add the key again`;
     return new DamagedItemError(
       `file backend: the file for "${key}" in ${this.dir} ${what}; ${fix}`,
       cause === undefined ? undefined : { cause },

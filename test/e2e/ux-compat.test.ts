@@ -195,6 +195,33 @@ describe('ux: Go aws-vault command lines', () => {
     }
   });
 
+  it('takes a profile that starts with - after --, and shows it after -- in hints', async () => {
+    const keys = w.fake.createUser('dash-user');
+    const env = w.env({
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    });
+    const add = await w.run(['add', '--env', '--no-add-config', '--', '-dev'], { env });
+    expect(add).toMatchObject({ exitCode: 0, stderr: '' });
+    for (const args of [
+      ['exec', '--', '-dev', '--', 'env'],
+      ['exec', '--', '-dev', 'env'],
+      ['exec', '--no-session', '--', '-dev', '--', 'env'],
+      // --debug and -d take the full CLI, with commander.
+      ['exec', '-d', '2h', '--', '-dev', '--', 'env'],
+      ['--debug', 'exec', '--', '-dev', '--', 'env'],
+    ]) {
+      const r = await w.run(args);
+      expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      const vars = parseEnvLines(r.stdout);
+      expect(vars.AWS_VAULT).toBe('-dev');
+      expect(vars.AWS_ACCESS_KEY_ID).toBeTruthy();
+    }
+    const missing = await w.run(['exec', '--', '-nokeys', '--', 'true']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('aws-vault add -- -nokeys');
+  });
+
   it('help [COMMAND] works like COMMAND --help (kingpin)', async () => {
     const help = await w.run(['help', 'exec']);
     expect(help.exitCode).toBe(0);

@@ -97,6 +97,21 @@ describe('normalizeArgv', () => {
     ]);
   });
 
+  it('puts a profile that starts with - after a -- of its own', () => {
+    for (const argv of [
+      ['exec', '--', '-dev', '--', 'env'],
+      ['exec', '--', '-dev', 'env'],
+    ]) {
+      expect(normalizeArgv(argv)).toEqual(['exec', '--', '-dev', '--', 'env']);
+    }
+    expect(normalizeArgv(['exec', '-n', '--', '-dev'])).toEqual(['exec', '-n', '--', '-dev', '--']);
+    expect(splitExecArgs(['--', 'p', '--', '--', 'x'])).toEqual({
+      options: [],
+      profile: 'p',
+      command: ['--', 'x'],
+    });
+  });
+
   it('leaves other commands alone', () => {
     for (const argv of [['list', '--debug'], ['export', 'p', '-n'], ['--backend', 'exec'], []]) {
       expect(normalizeArgv(argv)).toEqual(argv);
