@@ -173,6 +173,17 @@ describe('ConfigFile sections', () => {
     expect(file.profileSection('default')).toEqual({ region: 'b' });
   });
 
+  it('reads [default] when [profile default] is there too, in either order (the Go aws-vault)', () => {
+    for (const text of [
+      '[default]\nregion=a\n[profile default]\nregion=b\noutput=json\n',
+      '[profile default]\nregion=b\noutput=json\n[default]\nregion=a\n',
+    ]) {
+      const { file } = configFrom(text);
+      expect(file.profileSection('default')).toEqual({ region: 'a' });
+      expect(file.profileNames()).toEqual(['default']);
+    }
+  });
+
   it('does not list an empty [default] but knows it exists', () => {
     const { file } = configFrom('[default]\n\n[profile a]\n');
     expect(file.profileNames()).toEqual(['a']);
