@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AccessKeyInfo, IamApi } from '../aws/iam.ts';
 import type { ProfileConfig } from '../config/types.ts';
+import { missingSourceProfileError, sectionlessSourceOf } from '../config/resolveProfileConfig.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { profileOperand, UserError } from '../errors.ts';
@@ -448,6 +449,8 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
   );
   const storedAs = await federation.findStoredKeysProfile(profile, deps);
   if (storedAs === undefined) {
+    const orphan = sectionlessSourceOf(profile);
+    if (orphan !== undefined) throw missingSourceProfileError(orphan);
     throw new UserError(
       `profile ${input.profile}: no access key is stored in the vault for it or its source profiles, so there is nothing to rotate` +
         (profile.ssoStartUrl ? ' (SSO profiles have no long-term keys)' : ''),

@@ -1,5 +1,6 @@
 import { quoteName, type ConfigFile, type SectionValues } from './configFile.ts';
 import { parseDuration } from './duration.ts';
+import { profileOperand } from '../errors.ts';
 import { ConfigError, type ConfigErrorLocation } from './errors.ts';
 import type { ProfileConfig, ProfileOverrides } from './types.ts';
 
@@ -275,12 +276,10 @@ function resolveChain(
           at(source),
         );
       }
-      if (!file.hasProfile(source.value)) {
-        throw new ConfigError(
-          `source_profile "${source.value}" not found in ${file.path} (no [${sectionHeader(source.value)}] section)`,
-          at(source),
-        );
-      }
+      // A source without a section is resolved like a profile that exists
+      // only in the vault; the engine refuses it unless its keys are stored.
+      config.sourceProfileFrom = { profile: source.profile };
+      if (source.line !== undefined) config.sourceProfileFrom.line = source.line;
       config.sourceProfile = resolveChain(file, source.value, options, [
         ...sourceChain,
         source.value,
@@ -288,6 +287,34 @@ function resolveChain(
     }
   }
   return config;
+}
+
+/**
+ * The error for `profile`'s `source_profile` that names a profile with
+ * neither a section in the config nor keys in the vault (a typo, most
+ * often), naming the file, the line and the section that sets it.
+ */
+export function missingSourceProfileError(profile: ProfileConfig): ConfigError {
+  const name = profile.sourceProfileName ?? '';
+  const from = profile.sourceProfileFrom;
+  return new ConfigError(
+    `source_profile "${name}" not found in ${profile.file} (no [${sectionHeader(name)}] section), and the vault holds no access key for it (add one with \`aws-vault add ${profileOperand(name)}\`)`,
+    { file: profile.file, line: from?.line, profile: from?.profile ?? profile.name },
+  );
+}
+
+/**
+ * The profile in `profile`'s source chain whose `source_profile` names a
+ * profile with no section, if any: with no keys stored for that source,
+ * {@link missingSourceProfileError} of it is the error to show.
+ */
+export function sectionlessSourceOf(profile: ProfileConfig): ProfileConfig | undefined {
+  const seen = new Set<string>();
+  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
+    seen.add(p.name);
+    if (p.sourceProfile?.inFile === false) return p;
+  }
+  return undefined;
 }
 
 /** One section's keys, in the order they are consulted. */

@@ -22,8 +22,15 @@ export interface ProfileConfig {
   externalId?: string;
   /** `source_profile` as written; equal to `name` when a profile sources itself. */
   sourceProfileName?: string;
-  /** The resolved source profile; undefined when there is none or it is the profile itself. */
+  /**
+   * The resolved source profile; undefined when there is none or it is the
+   * profile itself. It may have no section (`inFile: false`), which is
+   * allowed only when the vault holds its keys, as in the Go aws-vault:
+   * the engine refuses it otherwise ({@link missingSourceProfileError}).
+   */
   sourceProfile?: ProfileConfig;
+  /** The section (profile) that sets `source_profile` and its line, for errors. */
+  sourceProfileFrom?: { profile: string; line?: number };
   credentialProcess?: string;
   webIdentityTokenFile?: string;
   webIdentityTokenProcess?: string;

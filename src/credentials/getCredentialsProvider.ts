@@ -1,3 +1,4 @@
+import { missingSourceProfileError } from '../config/resolveProfileConfig.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import type { StsSigner } from '../aws/sts.ts';
 import { needFullCli, NoStoredCredentialsError, profileOperand, UserError } from '../errors.ts';
@@ -97,6 +98,9 @@ async function stepFor(
   state.visited.push(profile.name);
 
   const storedKeys = await hasStoredKeys(profile.name, deps);
+  if (chainedFrom !== undefined && profile.inFile === false && !storedKeys) {
+    throw missingSourceProfileError(chainedFrom);
+  }
   if (storedKeys || profile.sourceProfile !== undefined) {
     let source: Step;
     if (storedKeys) {

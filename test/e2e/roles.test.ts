@@ -82,7 +82,12 @@ role_arn = ${arn('r2')}
 [profile orphan]
 source_profile = nowhere
 role_arn = ${arn('r1')}
+
+[profile from-vault-only]
+source_profile = keys-only
+role_arn = ${arn('r1')}
 `);
+    await w.addUser('keys-only');
   });
   afterAll(async () => {
     await w?.close();
@@ -195,11 +200,22 @@ role_arn = ${arn('r1')}
     expect(result.stderr).not.toContain('    at ');
   });
 
-  it('names the file and the missing source profile', async () => {
+  it('uses a source_profile with no section whose keys are in the vault (as the Go aws-vault)', async () => {
+    const env = await childEnv('from-vault-only');
+    expect(w.fake.describeCredentials(env.AWS_ACCESS_KEY_ID as string)?.roleArn).toBe(arn('r1'));
+  });
+
+  it('names the file, line and missing source profile, with neither a section nor keys', async () => {
+    const calls = w.fake.calls.length;
     const result = await w.run(['exec', 'orphan', '--', 'true']);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(w.home.configFile);
-    expect(result.stderr).toContain('nowhere');
+    expect(result.stderr).toContain(
+      `${w.home.configFile}:64: profile orphan: source_profile "nowhere" not found in ${w.home.configFile} (no [profile nowhere] section), and the vault holds no access key for it (add one with \`aws-vault add nowhere\`)\n`,
+    );
+    const rotate = await w.run(['rotate', 'orphan']);
+    expect(rotate.exitCode).toBe(1);
+    expect(rotate.stderr).toContain('source_profile "nowhere" not found');
+    expect(w.fake.calls.length).toBe(calls);
     const missing = await w.run(['exec', 'no-such-profile', '--', 'true']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('no-such-profile');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  missingSourceProfileError,
   resolveProfileConfig,
   sourceProfileSetting,
   type ResolveProfileOptions,
@@ -493,28 +494,45 @@ describe('resolveProfileConfig: profiles that exist only in the vault', () => {
   });
 
   it('writes the section of a name with spaces as it must be typed', () => {
-    const source = errorOf('[profile r]\nsource_profile = team ops\n', 'r').error;
-    expect(source.message).toContain('(no [profile "team ops"] section)');
+    const { profile } = resolve('[profile r]\nsource_profile = team ops\n', 'r');
+    expect(missingSourceProfileError(profile).message).toContain(
+      '(no [profile "team ops"] section)',
+    );
   });
 });
 
 describe('resolveProfileConfig: errors', () => {
-  it('reports a missing source_profile with file, line and profile', () => {
-    const { error, path } = errorOf(
+  it('resolves a source_profile with no section as a vault-only profile, noting where it is set', () => {
+    const { profile } = resolve(
+      '[default]\nregion = d\n[profile ok]\n\n[profile dev]\nregion = r\nsource_profile = base\n',
+      'dev',
+    );
+    expect(profile.sourceProfile).toMatchObject({ name: 'base', inFile: false, region: 'd' });
+    expect(profile.sourceProfileFrom).toEqual({ profile: 'dev', line: 7 });
+  });
+
+  it('words the error for a source_profile with neither a section nor stored keys', () => {
+    const { profile, path } = resolve(
       '[profile ok]\n\n[profile dev]\nregion = r\nsource_profile = base\n',
       'dev',
     );
-    expect(error.message).toBe(
-      `${path}:5: profile dev: source_profile "base" not found in ${path} (no [profile base] section)`,
+    expect(missingSourceProfileError(profile).message).toBe(
+      `${path}:5: profile dev: source_profile "base" not found in ${path} (no [profile base] section), and the vault holds no access key for it (add one with \`aws-vault add base\`)`,
     );
   });
 
-  it('reports a missing source_profile even without strict, deep in a chain', () => {
-    const { error, path } = errorOf(
+  it('notes the section that sets a source_profile deep in a chain or through include_profile', () => {
+    const deep = resolve(
       '[profile top]\nsource_profile = mid\n[profile mid]\nsource_profile = gone\n',
       'top',
-    );
-    expect(error.message).toMatch(new RegExp(`^${path}:4: profile mid: source_profile "gone"`));
+    ).profile.sourceProfile;
+    expect(deep?.sourceProfileFrom).toEqual({ profile: 'mid', line: 4 });
+    const included = resolve(
+      '[profile shared]\nsource_profile = -gone\n[profile top]\ninclude_profile = shared\n',
+      'top',
+    ).profile;
+    expect(included.sourceProfileFrom).toEqual({ profile: 'shared', line: 2 });
+    expect(missingSourceProfileError(included).message).toContain('`aws-vault add -- -gone`');
   });
 
   it('refuses a source_profile chain deeper than 50 profiles, and resolves one of 50', () => {

@@ -114,6 +114,15 @@ role_arn = ${arn('reader')}
 source_profile = alice
 role_arn = ${arn('admin')}
 mfa_serial = ${otherSerial()}
+
+[profile vault-only-source]
+source_profile = carol
+role_arn = ${arn('reader')}
+
+[profile typo-source]
+region = eu-west-1
+source_profile = bobb
+role_arn = ${arn('reader')}
 `;
 }
 
@@ -323,6 +332,26 @@ describe('AssumeRole', () => {
       "profile alice: skipping GetSessionToken because the mfa_serial of profile other-mfa differs from profile alice's",
     );
     expect(await h.sessions.list()).toEqual([]);
+  });
+
+  it('a source_profile with no section uses its stored keys (as the Go aws-vault)', async () => {
+    await setup();
+    await h.credentials.set('carol', bob);
+    const creds = await h.credentialsFor('vault-only-source');
+    expect(fake.describeCredentials(creds.accessKeyId)?.roleArn).toBe(arn('reader'));
+    expect(fake.count('AssumeRole')).toBe(1);
+  });
+
+  it('a source_profile with neither a section nor stored keys names its line, and calls nothing', async () => {
+    await setup();
+    const error = await h.credentialsFor('typo-source').catch((e: unknown) => e);
+    const path = join(h.dir, 'config');
+    const line = config().split('\n').indexOf('source_profile = bobb') + 1;
+    expect(String((error as Error).message)).toBe(
+      `${path}:${line}: profile typo-source: source_profile "bobb" not found in ${path} (no [profile bobb] section), and the vault holds no access key for it (add one with \`aws-vault add bobb\`)`,
+    );
+    expect(fake.calls).toEqual([]);
+    expect(h.prompts).toEqual([]);
   });
 
   it('a role from keys without MFA does not use GetSessionToken (as the Go aws-vault)', async () => {
