@@ -278,8 +278,7 @@ function resolveChain(
       }
       // A source without a section is resolved like a profile that exists
       // only in the vault; the engine refuses it unless its keys are stored.
-      config.sourceProfileFrom = { profile: source.profile };
-      if (source.line !== undefined) config.sourceProfileFrom.line = source.line;
+      config.sourceProfileAt = at(source);
       config.sourceProfile = resolveChain(file, source.value, options, [
         ...sourceChain,
         source.value,
@@ -296,10 +295,9 @@ function resolveChain(
  */
 export function missingSourceProfileError(profile: ProfileConfig): ConfigError {
   const name = profile.sourceProfileName ?? '';
-  const from = profile.sourceProfileFrom;
   return new ConfigError(
     `source_profile "${name}" not found in ${profile.file} (no [${sectionHeader(name)}] section), and the vault holds no access key for it (add one with \`aws-vault add ${profileOperand(name)}\`)`,
-    { file: profile.file, line: from?.line, profile: from?.profile ?? profile.name },
+    profile.sourceProfileAt ?? { file: profile.file, profile: profile.name },
   );
 }
 

@@ -1,3 +1,5 @@
+import type { ConfigErrorLocation } from './errors.ts';
+
 /**
  * A profile resolved from the config file, its `include_profile` mixins,
  * `[default]`, the environment and the command-line flags, in that order of
@@ -29,8 +31,8 @@ export interface ProfileConfig {
    * the engine refuses it otherwise ({@link missingSourceProfileError}).
    */
   sourceProfile?: ProfileConfig;
-  /** The section (profile) that sets `source_profile` and its line, for errors. */
-  sourceProfileFrom?: { profile: string; line?: number };
+  /** Where `source_profile` is set (file, line, the section that sets it), for errors. */
+  sourceProfileAt?: ConfigErrorLocation;
   credentialProcess?: string;
   webIdentityTokenFile?: string;
   webIdentityTokenProcess?: string;

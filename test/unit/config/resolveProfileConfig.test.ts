@@ -503,12 +503,12 @@ describe('resolveProfileConfig: profiles that exist only in the vault', () => {
 
 describe('resolveProfileConfig: errors', () => {
   it('resolves a source_profile with no section as a vault-only profile, noting where it is set', () => {
-    const { profile } = resolve(
+    const { profile, path } = resolve(
       '[default]\nregion = d\n[profile ok]\n\n[profile dev]\nregion = r\nsource_profile = base\n',
       'dev',
     );
     expect(profile.sourceProfile).toMatchObject({ name: 'base', inFile: false, region: 'd' });
-    expect(profile.sourceProfileFrom).toEqual({ profile: 'dev', line: 7 });
+    expect(profile.sourceProfileAt).toEqual({ file: path, profile: 'dev', line: 7 });
   });
 
   it('words the error for a source_profile with neither a section nor stored keys', () => {
@@ -522,16 +522,17 @@ describe('resolveProfileConfig: errors', () => {
   });
 
   it('notes the section that sets a source_profile deep in a chain or through include_profile', () => {
-    const deep = resolve(
+    const top = resolve(
       '[profile top]\nsource_profile = mid\n[profile mid]\nsource_profile = gone\n',
       'top',
-    ).profile.sourceProfile;
-    expect(deep?.sourceProfileFrom).toEqual({ profile: 'mid', line: 4 });
-    const included = resolve(
+    );
+    const deep = top.profile.sourceProfile;
+    expect(deep?.sourceProfileAt).toEqual({ file: top.path, profile: 'mid', line: 4 });
+    const { profile: included, path } = resolve(
       '[profile shared]\nsource_profile = -gone\n[profile top]\ninclude_profile = shared\n',
       'top',
-    ).profile;
-    expect(included.sourceProfileFrom).toEqual({ profile: 'shared', line: 2 });
+    );
+    expect(included.sourceProfileAt).toEqual({ file: path, profile: 'shared', line: 2 });
     expect(missingSourceProfileError(included).message).toContain('`aws-vault add -- -gone`');
   });
 
