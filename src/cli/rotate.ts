@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import type { AccessKeyInfo, IamApi } from '../aws/iam.ts';
 import type { ProfileConfig } from '../config/types.ts';
-import { missingSourceProfileError, sectionlessSourceOf } from '../config/resolveProfileConfig.ts';
+import {
+  missingSourceProfileError,
+  sectionlessSourceOf,
+  sourceChain,
+} from '../config/resolveProfileConfig.ts';
 import type { EngineDeps } from '../credentials/engineDeps.ts';
 import type { Credentials } from '../credentials/types.ts';
 import { profileOperand, UserError } from '../errors.ts';
@@ -533,9 +537,7 @@ export async function rotateCommand(input: RotateInput, ctx: Context): Promise<n
 
 /** The profile called `name` in `profile`'s source chain. */
 function chainProfile(profile: ProfileConfig, name: string): ProfileConfig | undefined {
-  const seen = new Set<string>();
-  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
-    seen.add(p.name);
+  for (const p of sourceChain(profile)) {
     if (p.name === name) return p;
   }
   return undefined;

@@ -307,12 +307,19 @@ export function missingSourceProfileError(profile: ProfileConfig): ConfigError {
  * {@link missingSourceProfileError} of it is the error to show.
  */
 export function sectionlessSourceOf(profile: ProfileConfig): ProfileConfig | undefined {
-  const seen = new Set<string>();
-  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
-    seen.add(p.name);
+  for (const p of sourceChain(profile)) {
     if (p.sourceProfile?.inFile === false) return p;
   }
   return undefined;
+}
+
+/** `profile`, then its source profile, and so on, each profile once. */
+export function* sourceChain(profile: ProfileConfig): Generator<ProfileConfig> {
+  const seen = new Set<string>();
+  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
+    seen.add(p.name);
+    yield p;
+  }
 }
 
 /** One section's keys, in the order they are consulted. */

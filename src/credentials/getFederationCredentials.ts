@@ -1,4 +1,5 @@
 import type { ProfileConfig } from '../config/types.ts';
+import { sourceChain } from '../config/resolveProfileConfig.ts';
 import { NoStoredCredentialsError, profileOperand } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
 import { fromStoredKeys, hasStoredKeys } from './fromStoredKeys.ts';
@@ -17,9 +18,7 @@ export async function findStoredKeysProfile(
   profile: ProfileConfig,
   deps: EngineDeps,
 ): Promise<string | undefined> {
-  const seen = new Set<string>();
-  for (let p: ProfileConfig | undefined = profile; p && !seen.has(p.name); p = p.sourceProfile) {
-    seen.add(p.name);
+  for (const p of sourceChain(profile)) {
     if (await hasStoredKeys(p.name, deps)) return p.name;
   }
   return undefined;
