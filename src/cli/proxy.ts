@@ -9,17 +9,37 @@ import { UsageError } from '../errors.ts';
  * unprivileged server given by `--target`, until its stdin closes. Where
  * it listens is fixed, not an option: sudoers rules allow `aws-vault proxy *`,
  * and an address or port of the caller's choosing would let them alias any
- * address as root (8.8.8.8) and take any privileged port.
+ * address as root (8.8.8.8) and take any privileged port. `--stop`, as in the
+ * Go aws-vault, stops a Go aws-vault's proxy left running there.
  */
 export const registerProxy: RegisterCommand = (program: Command, host) => {
   const cmd = program
     .command('proxy', { hidden: true })
     .description('Internal: forward 169.254.169.254:80 to the EC2 credential server (run as root)')
-    .requiredOption('--target <host:port>', 'loopback address of the EC2 credential server')
+    .option('--target <host:port>', 'loopback address of the EC2 credential server')
+    .option('--stop', "stop the Go aws-vault's proxy running on 169.254.169.254:80")
     .addOption(new Option('--parent-pid <pid>', 'stop when this process exits').hideHelp());
   cmd.action(async () => {
     await host.run(cmd, async (ctx) => {
-      const opts = cmd.opts<{ target: string; parentPid?: string }>();
+      const opts = cmd.opts<{ target?: string; parentPid?: string; stop?: boolean }>();
+      if (opts.stop === true) {
+        if (opts.target !== undefined || opts.parentPid !== undefined) {
+          throw new UsageError('--stop takes no --target or --parent-pid');
+        }
+        const { stopProxy } = await import('../server/stopProxy.ts');
+        const result = await stopProxy({ address: '169.254.169.254', port: 80, debug: ctx.debug });
+        ctx.io.stderr.write(
+          result === 'stopped'
+            ? 'Stopped the proxy on 169.254.169.254:80.\n'
+            : 'No proxy is running on 169.254.169.254:80; nothing to stop.\n',
+        );
+        return;
+      }
+      if (opts.target === undefined) {
+        throw new UsageError(
+          "required option '--target <host:port>' not specified (or use --stop)",
+        );
+      }
       const parentPid = opts.parentPid === undefined ? undefined : Number(opts.parentPid);
       if (parentPid !== undefined && !Number.isInteger(parentPid)) {
         throw new UsageError(`--parent-pid must be a process id, got "${opts.parentPid}"`);

@@ -80,7 +80,8 @@ function normalise(address: string): string {
   return address.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
 }
 
-function interfaceAddresses(): string[] {
+/** Every address of this machine's interfaces, loopback aliases included. */
+export function interfaceAddresses(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
 }
 

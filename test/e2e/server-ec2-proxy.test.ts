@@ -3,7 +3,7 @@
 // fresh network namespace (`unshare -n`) so the machine's own loopback is
 // never touched; skipped when not root or namespaces are unavailable.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -108,6 +108,76 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
       expect(result.error).toMatch(/you are not root and cannot run sudo/);
       expect(result.error).toContain('--ec2-server-address 127.0.0.1:9099');
       expect(result.aliased).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('proxy --stop stops a Go aws-vault proxy left running, and says when there is none', () => {
+    // The Go aws-vault's proxy (`sudo -b aws-vault proxy`) runs until it gets
+    // GET /stop; this one stands in for it and logs what it was asked. The
+    // other answers as an EC2 server behind our own proxy would: 404.
+    const fake = `
+      const fs = require('node:fs');
+      const server = require('node:http').createServer((req, res) => {
+        fs.appendFileSync(process.env.LOG, process.argv[1] + ' ' + req.method + ' ' + req.url + '\\n');
+        if (process.argv[1] === 'go' && req.url === '/stop') {
+          res.end();
+          server.close();
+          server.closeAllConnections();
+        } else {
+          res.statusCode = 404;
+          res.end();
+        }
+      });
+      server.listen(80, '169.254.169.254', () => console.log('listening'));
+    `;
+    const dir = mkdtempSync(join(tmpdir(), 'awsvault-stop-'));
+    try {
+      const script = `
+        ip link set lo up
+        "$NODE" "$BIN" proxy --stop; echo "not-aliased=$?"
+        ip addr add 169.254.169.254/32 dev lo
+        "$NODE" "$BIN" proxy --stop; echo "nothing-listening=$?"
+        for kind in go other; do
+          "$NODE" -e "$FAKE" $kind > "$DIR/$kind.out" &
+          i=0; until grep -q listening "$DIR/$kind.out" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
+          "$NODE" "$BIN" proxy --stop; echo "$kind=$?"
+          sleep 0.1
+          if kill $! 2>/dev/null; then echo "$kind-alive"; else echo "$kind-gone"; fi
+        done
+        "$NODE" "$BIN" proxy --stop --target 127.0.0.1:1; echo "with-target=$?"
+        "$NODE" "$BIN" proxy; echo "no-target=$?"
+      `;
+      const run = spawnSync('unshare', ['-n', 'sh', '-c', script], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {
+          ...process.env,
+          NODE: process.execPath,
+          BIN: bin,
+          FAKE: fake,
+          DIR: dir,
+          LOG: join(dir, 'log'),
+        },
+      });
+      const none = 'No proxy is running on 169.254.169.254:80; nothing to stop.\n';
+      expect(run.stderr).toBe(
+        none +
+          none +
+          'Stopped the proxy on 169.254.169.254:80.\n' +
+          'aws-vault: error: proxy: the server on 169.254.169.254:80 answered GET /stop with HTTP 404: ' +
+          "it is not the Go aws-vault's proxy. The proxy of an `aws-vault exec --ec2-server` stops when its command ends\n" +
+          'aws-vault: error: proxy: --stop takes no --target or --parent-pid\n' +
+          'usage: aws-vault proxy [options]\n' +
+          "aws-vault: error: proxy: required option '--target <host:port>' not specified (or use --stop)\n" +
+          'usage: aws-vault proxy [options]\n',
+      );
+      expect(run.stdout).toBe(
+        'not-aliased=0\nnothing-listening=0\ngo=0\ngo-gone\nother=1\nother-alive\nwith-target=1\nno-target=1\n',
+      );
+      expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('go GET /stop\nother GET /stop\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
