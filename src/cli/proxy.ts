@@ -15,6 +15,7 @@ import { UsageError } from '../errors.ts';
 export const registerProxy: RegisterCommand = (program: Command, host) => {
   const cmd = program
     .command('proxy', { hidden: true })
+    .alias('server')
     .description('Internal: forward 169.254.169.254:80 to the EC2 credential server (run as root)')
     .option('--target <host:port>', 'loopback address of the EC2 credential server')
     .option('--stop', "stop the Go aws-vault's proxy running on 169.254.169.254:80")

@@ -138,7 +138,7 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
         ip link set lo up
         "$NODE" "$BIN" proxy --stop; echo "not-aliased=$?"
         ip addr add 169.254.169.254/32 dev lo
-        "$NODE" "$BIN" proxy --stop; echo "nothing-listening=$?"
+        "$NODE" "$BIN" server --stop; echo "nothing-listening=$?"
         for kind in go other; do
           "$NODE" -e "$FAKE" $kind > "$DIR/$kind.out" &
           i=0; until grep -q listening "$DIR/$kind.out" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
