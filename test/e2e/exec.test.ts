@@ -160,6 +160,16 @@ describe('exec', () => {
     expect(result.stdout).toBe('vault=plain\n');
   });
 
+  it('starts /bin/sh without a command when SHELL is unset or empty', async () => {
+    for (const shell of [undefined, '']) {
+      const result = await w.run(['exec', 'plain'], {
+        env: w.env({ SHELL: shell }),
+        input: 'echo "$0 vault=$AWS_VAULT"\n',
+      });
+      expect(result).toMatchObject({ exitCode: 0, stdout: '/bin/sh vault=plain\n', stderr: '' });
+    }
+  });
+
   // Go: an empty command word is no command (`exec P -- "$CMD" ARGS` with CMD unset).
   it('starts $SHELL with the rest as its arguments when the command word is empty', async () => {
     const env = w.env({ SHELL: '/bin/echo' });

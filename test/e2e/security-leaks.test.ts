@@ -374,7 +374,15 @@ await new Promise((res) => setTimeout(res, 300));
         AWS_SECRET_ACCESS_KEY: mfaUser.secretAccessKey,
       },
     });
-    await run([...passArgs, 'exec', 'plain', '--', 'true'], { extra: passEnv });
+    // The same store named by the Go aws-vault's variables instead of flags.
+    await run(['exec', 'plain', '--', 'true'], {
+      extra: {
+        ...passEnv,
+        AWS_VAULT_PASS_CMD: passCmd,
+        AWS_VAULT_PASS_PASSWORD_STORE_DIR: passDir,
+        AWS_VAULT_PASS_PREFIX: 'aws-vault',
+      },
+    });
     const passArgv = readFileSync(passLog, 'utf8');
     expect(passArgv).toContain('insert -m -f aws-vault/plain');
 
