@@ -12,6 +12,9 @@ const TRAPPER = (dir: string) => `
 trap 'echo USR1 >> ${dir}/got' USR1
 trap 'echo HUP >> ${dir}/got' HUP
 trap 'echo INT >> ${dir}/got' INT
+trap 'echo QUIT >> ${dir}/got' QUIT
+trap 'echo USR2 >> ${dir}/got' USR2
+trap 'echo WINCH >> ${dir}/got' WINCH
 trap 'echo TERM >> ${dir}/got; exit 7' TERM
 echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > ${dir}/uri
 echo $$ > ${dir}/ready
@@ -74,6 +77,9 @@ describe('signals', () => {
         ['SIGUSR1', 1],
         ['SIGHUP', 2],
         ['SIGINT', 3],
+        ['SIGQUIT', 4],
+        ['SIGUSR2', 5],
+        ['SIGWINCH', 6],
       ] as const) {
         child.kill(signal);
         await waitForLines(join(dir, 'got'), n);
@@ -81,7 +87,9 @@ describe('signals', () => {
       child.kill('SIGTERM');
       const { code } = await exited;
       expect(code).toBe(7);
-      expect(readFileSync(join(dir, 'got'), 'utf8')).toBe('USR1\nHUP\nINT\nTERM\n');
+      expect(readFileSync(join(dir, 'got'), 'utf8')).toBe(
+        'USR1\nHUP\nINT\nQUIT\nUSR2\nWINCH\nTERM\n',
+      );
       const uri = new URL(readFileSync(join(dir, 'uri'), 'utf8').trim());
       expect(uri.hostname).toBe('127.0.0.1');
       expect(await canConnect(Number(uri.port))).toBe(false);
