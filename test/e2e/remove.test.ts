@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeTempHome, runCli } from './_runCli.ts';
+import { BIN, makeTempHome, runCli } from './_runCli.ts';
+import { hasTmux, startTmux, waitFor } from '../helpers/tmux.ts';
 import {
   BACKEND_CASES,
   homesCleanedAfterEach,
@@ -83,5 +84,35 @@ describe('remove without a terminal', () => {
     const r = await runCli(['remove', '-f', 'nokeys'], { env: home.env() });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^aws-vault: error: remove: profile nokeys: no credentials stored/);
+  });
+});
+
+describe.runIf(hasTmux)('remove on a real terminal (tmux)', () => {
+  it('asks (y|N): anything but y keeps the keys, y deletes them and the sessions', async () => {
+    const { home, profile } = await withProfile('file');
+    const rm = `${process.execPath} ${BIN} remove ${profile}`;
+    const term = startTmux(
+      home.home,
+      home.env(),
+      `${rm}; echo "EXIT1=$?"; ${rm}; echo "EXIT2=$?"; sleep 30`,
+      { width: 200, height: 50 },
+    );
+    try {
+      const question = `Delete credentials for profile "${profile}"? (y|N)`;
+      await waitFor(() => term.screen().includes(question));
+      term.sendKeys('n', 'Enter');
+      await waitFor(() => term.screen().includes('EXIT1='));
+      const kept = await runCli(['list', '--credentials'], { env: home.env() });
+      expect(kept.stdout).toBe(`${profile}\n`);
+      term.sendKeys('y', 'Enter');
+      const text = await waitFor(() => term.screen().includes('EXIT2=') && term.screen());
+      expect(text).toContain('EXIT1=0');
+      expect(text.split(question)).toHaveLength(3);
+      expect(text).toMatch(/EXIT1=0[\s\S]*Deleted credentials\.\nDeleted 1 sessions\.\nEXIT2=0/);
+      const gone = await runCli(['list', '--credentials'], { env: home.env() });
+      expect(gone.stdout).toBe('');
+    } finally {
+      term.kill();
+    }
   });
 });
