@@ -37,8 +37,11 @@ export const registerProxy: RegisterCommand = (program: Command, host) => {
         return;
       }
       if (opts.target === undefined) {
+        // The Go aws-vault told its users to run `sudo aws-vault proxy &`.
         throw new UsageError(
-          "required option '--target <host:port>' not specified (or use --stop)",
+          'needs --target: `aws-vault exec --ec2-server` starts this proxy itself (as root, with ' +
+            "sudo -n if needed), so there is no need to run it; to stop a Go aws-vault's proxy, " +
+            'run `aws-vault proxy --stop`',
         );
       }
       const parentPid = opts.parentPid === undefined ? undefined : Number(opts.parentPid);

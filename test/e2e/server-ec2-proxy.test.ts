@@ -171,7 +171,9 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
           "it is not the Go aws-vault's proxy. The proxy of an `aws-vault exec --ec2-server` stops when its command ends\n" +
           'aws-vault: error: proxy: --stop takes no --target or --parent-pid\n' +
           'usage: aws-vault proxy [options]\n' +
-          "aws-vault: error: proxy: required option '--target <host:port>' not specified (or use --stop)\n" +
+          'aws-vault: error: proxy: needs --target: `aws-vault exec --ec2-server` starts this proxy ' +
+          'itself (as root, with sudo -n if needed), so there is no need to run it; ' +
+          "to stop a Go aws-vault's proxy, run `aws-vault proxy --stop`\n" +
           'usage: aws-vault proxy [options]\n',
       );
       expect(run.stdout).toBe(
