@@ -93,6 +93,17 @@ describe('mfaPromptFor', () => {
     expect(readFileSync(join(dir, 'kdialog.args'), 'utf8').split('\n')[0]).toBe('--inputbox');
   });
 
+  it('osascript: one AppleScript, as the Go aws-vault runs it, whose answer is the code', async () => {
+    fakeProgram('osascript', '555666');
+    expect(await ask(options({ driver: 'osascript' }))).toBe('555666');
+    expect(readFileSync(join(dir, 'osascript.args'), 'utf8')).toBe(
+      '-e\n' +
+        `display dialog "Enter MFA code for ${SERIAL}: " default answer "" buttons {"OK", "Cancel"} default button 1\n` +
+        'text returned of the result\n' +
+        'return result\n',
+    );
+  });
+
   it('a cancelled dialog or a missing program is a clear error', async () => {
     fakeProgram('zenity', '', 1);
     await expect(ask(options({ driver: 'zenity' }))).rejects.toThrow(
