@@ -27,12 +27,12 @@ export const registerProxy: RegisterCommand = (program: Command, host) => {
         if (opts.target !== undefined || opts.parentPid !== undefined) {
           throw new UsageError('--stop takes no --target or --parent-pid');
         }
-        const { stopProxy } = await import('../server/stopProxy.ts');
-        const result = await stopProxy({ address: '169.254.169.254', port: 80, debug: ctx.debug });
+        const { stopProxy, PROXY_WHERE } = await import('../server/stopProxy.ts');
+        const result = await stopProxy({ debug: ctx.debug });
         ctx.io.stderr.write(
           result === 'stopped'
-            ? 'Stopped the proxy on 169.254.169.254:80.\n'
-            : 'No proxy is running on 169.254.169.254:80; nothing to stop.\n',
+            ? `Stopped the proxy on ${PROXY_WHERE}.\n`
+            : `No proxy is running on ${PROXY_WHERE}; nothing to stop.\n`,
         );
         return;
       }
@@ -48,10 +48,13 @@ export const registerProxy: RegisterCommand = (program: Command, host) => {
       if (parentPid !== undefined && !Number.isInteger(parentPid)) {
         throw new UsageError(`--parent-pid must be a process id, got "${opts.parentPid}"`);
       }
-      const { runProxy } = await import('../server/proxy.ts');
+      const [{ runProxy }, { METADATA_ADDRESS }] = await Promise.all([
+        import('../server/proxy.ts'),
+        import('../server/privilegedProxy.ts'),
+      ]);
       await runProxy({
         target: opts.target,
-        listenAddress: '169.254.169.254',
+        listenAddress: METADATA_ADDRESS,
         listenPort: 80,
         parentPid,
         stdin: ctx.io.stdin,

@@ -1,16 +1,18 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { UserError } from '../errors.ts';
+import { METADATA_ADDRESS } from './privilegedProxy.ts';
 import { interfaceAddresses } from './proxy.ts';
 
+const PORT = 80;
+/** Where the Go aws-vault's proxy listens, as `proxy --stop` names it. */
+export const PROXY_WHERE = `${METADATA_ADDRESS}:${PORT}`;
+
+/** How long each step (the answer to GET /stop, then the port closing) may take. */
+const TIMEOUT_MS = 2000;
+
 export interface StopProxyOptions {
-  address: string;
-  port: number;
-  /** How long each step (the request, then the port closing) may take. */
-  timeoutMs?: number;
   debug: (line: string) => void;
-  /** This machine's addresses (os.networkInterfaces); for tests. */
-  localAddresses?: () => string[];
 }
 
 /** What `proxy --stop` found: a proxy that stopped, or none listening. */
@@ -18,53 +20,55 @@ export type StopProxyResult = 'stopped' | 'none';
 
 /**
  * `aws-vault proxy --stop`, as in the Go aws-vault: asks the proxy on
- * ADDRESS:PORT to stop with `GET /stop`. Only the Go aws-vault's proxy,
- * started with `sudo -b` and running until stopped, answers it; ours ends
- * with the `exec` that started it and forwards the request to that exec's
- * server, which does not know the path. Needs no privileges. Resolves once
- * nothing listens there any more. Where the address is not one of this
+ * 169.254.169.254:80 to stop with `GET /stop`. Only the Go aws-vault's
+ * proxy, started with `sudo -b` and running until stopped, answers it; ours
+ * ends with the `exec` that started it and forwards the request to that
+ * exec's server, which does not know the path. Needs no privileges. Resolves
+ * once nothing listens there any more. Where the address is not one of this
  * machine's (no proxy has aliased it), nothing is sent: on an EC2 instance
  * it is the real metadata service.
  */
 export async function stopProxy(options: StopProxyOptions): Promise<StopProxyResult> {
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const where = `${options.address}:${options.port}`;
-  const local = (options.localAddresses ?? interfaceAddresses)();
-  if (!local.includes(options.address)) {
-    options.debug(`proxy --stop: ${options.address} is not an address of this machine`);
+  if (!interfaceAddresses().includes(METADATA_ADDRESS)) {
+    options.debug(`proxy --stop: ${METADATA_ADDRESS} is not an address of this machine`);
     return 'none';
   }
-  let status: number;
+  // Undefined when the proxy closed the connection without an answer.
+  let status: number | undefined;
   try {
-    status = await get(options.address, options.port, '/stop', timeoutMs);
+    status = await get(METADATA_ADDRESS, PORT, '/stop', TIMEOUT_MS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    options.debug(`proxy --stop: GET http://${where}/stop: ${code ?? (error as Error).message}`);
+    options.debug(
+      `proxy --stop: GET http://${PROXY_WHERE}/stop: ${code ?? (error as Error).message}`,
+    );
     if (code === 'ECONNREFUSED') return 'none';
     if (code === 'ETIMEDOUT') {
       throw new UserError(
-        `something on ${where} took more than ${timeoutMs / 1000} s to answer GET /stop; ` +
+        `something on ${PROXY_WHERE} took more than ${TIMEOUT_MS / 1000} s to answer GET /stop; ` +
           'find it with `sudo ss -ltnp` (Linux) or `sudo lsof -i :80` (macOS)',
         { cause: error },
       );
     }
-    // The proxy exits as it answers, and may close the connection first.
+    // The Go proxy exits as it answers, and may close the connection first:
+    // whether it stopped is told by the port below.
     if (code !== 'ECONNRESET')
-      throw new UserError(`cannot reach ${where}: ${(error as Error).message}`);
-    status = 200;
+      throw new UserError(`cannot reach ${PROXY_WHERE}: ${(error as Error).message}`);
   }
-  options.debug(`proxy --stop: GET http://${where}/stop answered ${status}`);
-  if (status !== 200) {
+  if (status !== undefined) {
+    options.debug(`proxy --stop: GET http://${PROXY_WHERE}/stop answered ${status}`);
+  }
+  if (status !== undefined && status !== 200) {
     throw new UserError(
-      `the server on ${where} answered GET /stop with HTTP ${status}: it is not the Go aws-vault's ` +
+      `the server on ${PROXY_WHERE} answered GET /stop with HTTP ${status}: it is not the Go aws-vault's ` +
         'proxy. The proxy of an `aws-vault exec --ec2-server` stops when its command ends',
     );
   }
-  const deadline = Date.now() + timeoutMs;
-  while (await listening(options.address, options.port)) {
+  const deadline = Date.now() + TIMEOUT_MS;
+  while (await listening(METADATA_ADDRESS, PORT)) {
     if (Date.now() > deadline) {
       throw new UserError(
-        `the proxy on ${where} answered GET /stop but still listens after ${timeoutMs / 1000} s`,
+        `the proxy on ${PROXY_WHERE} answered GET /stop but still listens after ${TIMEOUT_MS / 1000} s`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

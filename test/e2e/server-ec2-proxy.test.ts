@@ -115,8 +115,9 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
 
   it('proxy --stop stops a Go aws-vault proxy left running, and says when there is none', () => {
     // The Go aws-vault's proxy (`sudo -b aws-vault proxy`) runs until it gets
-    // GET /stop; this one stands in for it and logs what it was asked. The
-    // other answers as an EC2 server behind our own proxy would: 404.
+    // GET /stop; these stand in for it (one answering, one closing the
+    // connection unanswered) and log what they were asked. The other answers
+    // as an EC2 server behind our own proxy would: 404.
     const fake = `
       const fs = require('node:fs');
       const server = require('node:http').createServer((req, res) => {
@@ -125,6 +126,10 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
           res.end();
           server.close();
           server.closeAllConnections();
+        } else if (process.argv[1] === 'go-abrupt' && req.url === '/stop') {
+          // As the Go proxy may: exit before its answer is out.
+          server.close();
+          req.socket.destroy();
         } else {
           res.statusCode = 404;
           res.end();
@@ -139,7 +144,7 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
         "$NODE" "$BIN" proxy --stop; echo "not-aliased=$?"
         ip addr add 169.254.169.254/32 dev lo
         "$NODE" "$BIN" server --stop; echo "nothing-listening=$?"
-        for kind in go other; do
+        for kind in go go-abrupt other; do
           "$NODE" -e "$FAKE" $kind > "$DIR/$kind.out" &
           i=0; until grep -q listening "$DIR/$kind.out" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.05; i=$((i+1)); done
           "$NODE" "$BIN" proxy --stop; echo "$kind=$?"
@@ -167,6 +172,7 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
         none +
           none +
           'Stopped the proxy on 169.254.169.254:80.\n' +
+          'Stopped the proxy on 169.254.169.254:80.\n' +
           'aws-vault: error: proxy: the server on 169.254.169.254:80 answered GET /stop with HTTP 404: ' +
           "it is not the Go aws-vault's proxy. The proxy of an `aws-vault exec --ec2-server` stops when its command ends\n" +
           'aws-vault: error: proxy: --stop takes no --target or --parent-pid\n' +
@@ -177,9 +183,11 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
           'usage: aws-vault proxy [options]\n',
       );
       expect(run.stdout).toBe(
-        'not-aliased=0\nnothing-listening=0\ngo=0\ngo-gone\nother=1\nother-alive\nwith-target=1\nno-target=1\n',
+        'not-aliased=0\nnothing-listening=0\ngo=0\ngo-gone\ngo-abrupt=0\ngo-abrupt-gone\nother=1\nother-alive\nwith-target=1\nno-target=1\n',
       );
-      expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('go GET /stop\nother GET /stop\n');
+      expect(readFileSync(join(dir, 'log'), 'utf8')).toBe(
+        'go GET /stop\ngo-abrupt GET /stop\nother GET /stop\n',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
