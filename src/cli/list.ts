@@ -55,7 +55,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Whole days since `added`, or undefined when the time a key was added is unknown. */
 function daysSince(added: Date | undefined, now: Date): number | undefined {
-  return added ? Math.floor((now.getTime() - added.getTime()) / DAY_MS) : undefined;
+  // A key added by a computer whose clock was ahead is new, not -N days old.
+  return added ? Math.max(0, Math.floor((now.getTime() - added.getTime()) / DAY_MS)) : undefined;
 }
 
 /**
@@ -68,7 +69,9 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
   const now = deps.now?.() ?? new Date();
   const out = (line: string) => deps.stdout.write(`${line}\n`);
 
-  if (input.onlyProfiles && !input.json) {
+  // With more than one of these, the first of --credentials, --profiles,
+  // --sessions wins, as in the Go aws-vault.
+  if (input.onlyProfiles && !input.onlyCredentials && !input.json) {
     for (const name of deps.profileNames()) out(name);
     return;
   }
@@ -102,8 +105,8 @@ export async function listCommand(input: ListInput, deps: ListDeps): Promise<voi
 
   if (input.json) {
     const doc = listJson(profileNames, credentialNames, sessions, tokens, addedAt, deps, now);
-    if (input.onlyProfiles) out(JSON.stringify(doc.profiles.map((p) => p.name)));
-    else if (input.onlyCredentials) out(JSON.stringify(doc.credentials, null, 2));
+    if (input.onlyCredentials) out(JSON.stringify(doc.credentials, null, 2));
+    else if (input.onlyProfiles) out(JSON.stringify(doc.profiles.map((p) => p.name)));
     else if (input.onlySessions) out(JSON.stringify(doc.sessions, null, 2));
     else out(JSON.stringify(doc, null, 2));
     return;
@@ -262,7 +265,7 @@ Examples:
         };
         const config = await loadConfig(ctx);
         // --profiles needs no vault (shell completion calls it on every TAB).
-        if (input.onlyProfiles && !input.json) {
+        if (input.onlyProfiles && !input.onlyCredentials && !input.json) {
           await listCommand(input, { ...configPart(config), ...emptyVaultPart(), ...io(ctx) });
           return;
         }

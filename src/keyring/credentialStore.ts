@@ -47,15 +47,20 @@ export class CredentialStore {
         `profile ${profile}: the vault holds something that is not aws-vault credentials; remove it with 'aws-vault remove ${profile}' and add the keys again`,
       );
     }
-    if (typeof parsed.AccessKeyID !== 'string' || typeof parsed.SecretAccessKey !== 'string') {
+    const { AccessKeyID: accessKeyId, SecretAccessKey: secretAccessKey } = parsed;
+    if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string') {
+      const missing = [
+        typeof accessKeyId !== 'string' ? 'access key ID' : undefined,
+        typeof secretAccessKey !== 'string' ? 'secret access key' : undefined,
+      ].filter((what) => what !== undefined);
       throw new UserError(
-        `profile ${profile}: the stored credentials have no access key; remove them with 'aws-vault remove ${profile}' and add the keys again`,
+        `profile ${profile}: the stored credentials have no ${missing.join(' and no ')}; remove them with 'aws-vault remove ${profile}' and add the keys again`,
       );
     }
     const addedAt = parseGoTime(parsed.AddedAt);
     return redactCredentials({
-      accessKeyId: parsed.AccessKeyID,
-      secretAccessKey: parsed.SecretAccessKey,
+      accessKeyId,
+      secretAccessKey,
       ...(addedAt ? { addedAt } : {}),
     });
   }

@@ -98,6 +98,17 @@ describe('list', () => {
     ({ d, out } = deps());
     await listCommand({ ...input, onlyCredentials: true }, d);
     expect(out.text()).toBe('prod\norphan\n');
+    // More than one: --credentials, then --profiles, then --sessions wins, as in Go.
+    for (const json of [false, true]) {
+      ({ d, out } = deps());
+      await listCommand({ ...input, json, onlyProfiles: true, onlyCredentials: true }, d);
+      expect(out.text()).toContain('orphan');
+      ({ d, out } = deps());
+      await listCommand({ ...input, json, onlyProfiles: true, onlySessions: true }, d);
+      expect(out.text()).toMatch(
+        json ? /^\["default","prod","role"\]\n$/ : /^default\nprod\nrole\n$/,
+      );
+    }
     ({ d, out } = deps({ oidcStartUrls: async () => ['https://x.awsapps.com/start'] }));
     await listCommand({ ...input, onlySessions: true }, d);
     expect(out.text()).toBe(
@@ -118,6 +129,21 @@ describe('list', () => {
       timeLeft: '57m3s',
     });
     expect(out.text()).not.toContain('SecretAccessKey');
+  });
+
+  it('shows a key added by a clock that was ahead as 0 days old, not a negative age', async () => {
+    const future = async () => new Date('2030-01-01T00:00:00Z');
+    let { d, out } = deps({ credentialsAddedAt: future });
+    await listCommand({ ...input, json: true }, d);
+    expect(JSON.parse(out.text()).credentials[0]).toMatchObject({ ageDays: 0, rotationDue: false });
+    ({ d, out } = deps({ credentialsAddedAt: future, showKeyAge: true }));
+    await listCommand(input, d);
+    expect(
+      out
+        .text()
+        .split('\n')
+        .find((l) => l.startsWith('prod ')),
+    ).toMatch(/\s0 days\s*$/);
   });
 
   it('shows the oidc token on the profile with that start URL', async () => {

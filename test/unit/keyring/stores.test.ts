@@ -270,11 +270,20 @@ describe('CredentialStore', () => {
     const backend = new MemoryBackend({
       go: '{"AccessKeyID":"AKIAGO","SecretAccessKey":"s","SessionToken":"","Source":"","CanExpire":false,"Expires":"0001-01-01T00:00:00Z"}',
       bad: 'nope',
+      nosecret: '{"AccessKeyID":"AKIANOSECRET"}',
+      empty: '{}',
     });
     const store = new CredentialStore(backend);
     expect(await store.get('go')).toEqual({ accessKeyId: 'AKIAGO', secretAccessKey: 's' });
     await expect(store.get('bad')).rejects.toThrow(/profile bad: .*aws-vault remove bad/);
     await expect(store.get('bad')).rejects.not.toThrow(/nope/);
+    // The message names the field that is missing.
+    await expect(store.get('nosecret')).rejects.toThrow(
+      "profile nosecret: the stored credentials have no secret access key; remove them with 'aws-vault remove nosecret'",
+    );
+    await expect(store.get('empty')).rejects.toThrow(
+      'have no access key ID and no secret access key;',
+    );
   });
 });
 
