@@ -19,7 +19,7 @@ import {
   toGoKeyringItem,
   type GoKeyringItem,
 } from './goKeyringItem.ts';
-import { decryptJwe, encryptJwe, JweDecryptionError, Pbes2Keys } from './jwe.ts';
+import { decryptJwe, encryptJwe, JweDecryptionError, opensContentKey, Pbes2Keys } from './jwe.ts';
 import { decodeFileName, encodeFileName } from './percent.ts';
 import { isSessionKey } from './sessionStore.ts';
 
@@ -258,18 +258,30 @@ export class FileBackend implements Backend {
         this.#debug(`file backend: skipping ${name} while checking the passphrase: ${why}`);
         continue;
       }
+      let opens: boolean | undefined;
       try {
         await this.#decrypt(token, decodeFileName(name));
+        opens = true;
+      } catch (error) {
+        // A damaged file (one cut short) may still hold its header and
+        // encrypted key intact, which tell whether the passphrase is right.
+        opens =
+          error instanceof WrongPassphraseError
+            ? false
+            : await opensContentKey(token, await this.#passphraseKeys());
+      }
+      if (opens === true) {
         this.#verified = true;
         return;
-      } catch (error) {
-        if (error instanceof WrongPassphraseError) refused = true;
-        // A file that is not ours (or damaged) proves nothing: try the next one.
-        this.#debug(`file backend: skipping unreadable file ${name} while checking the passphrase`);
       }
+      if (opens === false) refused = true;
+      // A file that is not ours (or damaged past its key) proves nothing: try the next one.
+      else
+        this.#debug(`file backend: skipping unreadable file ${name} while checking the passphrase`);
     }
     if (refused) throw new WrongPassphraseError(this.dir, this.#typed);
-    // An empty store: this passphrase becomes its passphrase.
+    // An empty store, or one whose files all fail before their key: this
+    // passphrase becomes its passphrase.
     this.#verified = true;
   }
 

@@ -143,6 +143,59 @@ export async function decryptJwe(token: string, keys: Pbes2Keys): Promise<Buffer
     string,
     string,
   ];
+  const { p2s, count, wrapped } = parseKeyParts(protectedB64, wrappedB64);
+  const iv = unb64(ivB64, 'iv');
+  const ciphertext = unb64(ciphertextB64, 'ciphertext');
+  const tag = unb64(tagB64, 'tag');
+  if (iv.length !== 12) throw new JweFormatError('bad JWE iv length');
+  if (tag.length !== 16) throw new JweFormatError('bad JWE tag length');
+  const cek = await unwrapContentKey(keys, p2s, count, wrapped);
+  // From here the key is proven right (key wrap's 64-bit check passed), so a
+  // failure is the file's: one damaged file must not read as a wrong
+  // passphrase for the whole store.
+  try {
+    if (cek.length !== 32) throw new Error('bad content key length');
+    const decipher = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
+    decipher.setAAD(Buffer.from(protectedB64, 'ascii'));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch (error) {
+    throw new JweIntegrityError('the content fails its integrity check', { cause: error });
+  } finally {
+    cek.fill(0);
+  }
+}
+
+/**
+ * Whether `keys` open the content key of a token whose later parts may be
+ * damaged (a file cut short): true or false when its header and encrypted
+ * key are intact, undefined when they are not, so nothing can be told.
+ */
+export async function opensContentKey(
+  token: string,
+  keys: Pbes2Keys,
+): Promise<boolean | undefined> {
+  const [protectedB64, wrappedB64] = token.trim().split('.');
+  let parsed: ReturnType<typeof parseKeyParts>;
+  try {
+    parsed = parseKeyParts(protectedB64 ?? '', wrappedB64 ?? '');
+  } catch {
+    return undefined;
+  }
+  try {
+    (await unwrapContentKey(keys, parsed.p2s, parsed.count, parsed.wrapped)).fill(0);
+    return true;
+  } catch (error) {
+    if (error instanceof JweDecryptionError) return false;
+    throw error;
+  }
+}
+
+/** The protected header's salt and count, and the encrypted key; JweFormatError if malformed. */
+function parseKeyParts(
+  protectedB64: string,
+  wrappedB64: string,
+): { p2s: Buffer; count: number; wrapped: Buffer } {
   let header: JweHeader;
   try {
     header = JSON.parse(unb64(protectedB64, 'header').toString('utf8')) as JweHeader;
@@ -164,34 +217,23 @@ export async function decryptJwe(token: string, keys: Pbes2Keys): Promise<Buffer
   const p2s = unb64(header.p2s, 'p2s');
   if (p2s.length < 8) throw new JweFormatError('JWE p2s too short');
   const wrapped = unb64(wrappedB64, 'encrypted key');
-  const iv = unb64(ivB64, 'iv');
-  const ciphertext = unb64(ciphertextB64, 'ciphertext');
-  const tag = unb64(tagB64, 'tag');
   if (wrapped.length !== 40) throw new JweFormatError('bad JWE encrypted key length');
-  if (iv.length !== 12) throw new JweFormatError('bad JWE iv length');
-  if (tag.length !== 16) throw new JweFormatError('bad JWE tag length');
+  return { p2s, count, wrapped };
+}
 
+/** The content key; JweDecryptionError when `keys` do not open it. */
+async function unwrapContentKey(
+  keys: Pbes2Keys,
+  p2s: Buffer,
+  count: number,
+  wrapped: Buffer,
+): Promise<Buffer> {
   const kek = await keys.keyFor(saltInput(p2s), count);
-  let cek: Buffer;
   try {
     const unwrapper = createDecipheriv('id-aes128-wrap', kek, KW_IV);
-    cek = Buffer.concat([unwrapper.update(wrapped), unwrapper.final()]);
+    return Buffer.concat([unwrapper.update(wrapped), unwrapper.final()]);
   } catch (error) {
     // AES key wrap's integrity check failed: the wrong key.
     throw new JweDecryptionError('decryption failed', { cause: error });
-  }
-  // From here the key is proven right (key wrap's 64-bit check passed), so a
-  // failure is the file's: one damaged file must not read as a wrong
-  // passphrase for the whole store.
-  try {
-    if (cek.length !== 32) throw new Error('bad content key length');
-    const decipher = createDecipheriv('aes-256-gcm', cek, iv, { authTagLength: 16 });
-    decipher.setAAD(Buffer.from(protectedB64, 'ascii'));
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-  } catch (error) {
-    throw new JweIntegrityError('the content fails its integrity check', { cause: error });
-  } finally {
-    cek.fill(0);
   }
 }

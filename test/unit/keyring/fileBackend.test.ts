@@ -219,6 +219,26 @@ describe('file backend and the Go aws-vault store', () => {
     );
   });
 
+  it('checks the passphrase against a file cut short, whose header and wrapped key are intact', async () => {
+    const dir = join(tmp, 'keys');
+    await new FileBackend({ dir, passphrase: 'right' }).set('work', 'v');
+    // Cut inside the ciphertext: the file is damaged, but still tells a typo.
+    const path = join(dir, 'work');
+    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 300));
+    await expect(new FileBackend({ dir, passphrase: 'rigth' }).set('other', 'x')).rejects.toThrow(
+      /wrong passphrase for the file backend in .*keys/,
+    );
+    expect(readdirSync(dir)).toEqual(['work']);
+    await new FileBackend({ dir, passphrase: 'right' }).set('other', 'x');
+    expect(await new FileBackend({ dir, passphrase: 'right' }).get('other')).toBe('x');
+    // Cut before the wrapped key ends, nothing can be told: the passphrase is
+    // taken as for an empty store.
+    rmSync(join(dir, 'other'));
+    writeFileSync(path, readFileSync(path, 'utf8').split('.')[0] as string);
+    await new FileBackend({ dir, passphrase: 'new' }).set('third', 'y');
+    expect(await new FileBackend({ dir, passphrase: 'new' }).get('third')).toBe('y');
+  });
+
   it('a file that cannot be removed is a clear error naming the folder, not a raw errno', async () => {
     const dir = join(tmp, 'keys');
     const backend = new FileBackend({ dir, passphrase: 'pw' });
