@@ -143,7 +143,10 @@ function readLine(terminal: Terminal, hidden: boolean): Promise<string> {
       const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       for (const ch of text) {
         if (ch === '\r' || ch === '\n') return finish();
-        if (hidden && ch === '\u0003') return finish(new UserError('interrupted'));
+        // Raw mode turns Ctrl-C into a character: exit as the signal would (130).
+        if (hidden && ch === '\u0003') {
+          return finish(new UserError('interrupted', { exitCode: 130 }));
+        }
         if (hidden && ch === '\u0004') {
           if (line === '') return finish(new UserError('no input (end of file)'));
           continue;

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, makeTempHome, runCli } from './_runCli.ts';
 import { hasTmux, startTmux, waitFor } from '../helpers/tmux.ts';
@@ -332,6 +333,53 @@ describe.runIf(hasTmux)('add on a real terminal (tmux)', () => {
       if (r.exitCode === 0) expect(JSON.parse(r.stdout).SecretAccessKey).toBe(keys.secretAccessKey);
     } finally {
       term.kill();
+    }
+  });
+
+  it('Ctrl-C at any prompt exits 130 and stores nothing', async () => {
+    const home = makeTempHome();
+    homes.push({ home, backend: 'file', profiles: [] });
+    const keys = fakeKeys();
+    const { AWS_VAULT_FILE_PASSPHRASE: _typed, ...env } = home.env();
+    // A shell would die of the terminal's SIGINT with its child; this parent
+    // ignores it (its child gets the default again) and prints how it ended.
+    const parent = join(home.home, 'parent.cjs');
+    writeFileSync(
+      parent,
+      `process.on('SIGINT', () => {});
+const r = require('node:child_process').spawnSync(process.execPath, process.argv.slice(2), { stdio: 'inherit' });
+console.log('EXIT=' + (r.status ?? 128 + require('node:os').constants.signals[r.signal]));
+setTimeout(() => {}, 30000);
+`,
+    );
+    // The key id is read in cooked mode (the terminal sends SIGINT), the
+    // secret and the passphrase in raw mode (Ctrl-C is read as a character).
+    for (const [stop, before] of [
+      ['Enter Access Key ID:', []],
+      ['Enter Secret Access Key:', [keys.accessKeyId]],
+      ['Enter passphrase', [keys.accessKeyId, keys.secretAccessKey]],
+    ] as const) {
+      const term = startTmux(
+        home.home,
+        env,
+        `${process.execPath} ${parent} ${BIN} add tty-profile`,
+        { width: 200, height: 50 },
+      );
+      try {
+        const prompts = ['Enter Access Key ID:', 'Enter Secret Access Key:'];
+        for (const [i, answer] of before.entries()) {
+          await waitFor(() => term.screen().includes(prompts[i] as string));
+          term.sendKeys('-l', answer);
+          term.sendKeys('Enter');
+        }
+        await waitFor(() => term.screen().includes(stop));
+        term.sendKeys('C-c');
+        const text = await waitFor(() => term.screen().includes('EXIT=') && term.screen());
+        expect(text, stop).toContain('EXIT=130');
+        expect(existsSync(home.fileDir), stop).toBe(false);
+      } finally {
+        term.kill();
+      }
     }
   });
 
