@@ -42,6 +42,10 @@ export const UNSET_VARIABLES = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_SECURITY_TOKEN',
+  // An earlier session's expiry, next to a key that has none (--no-session),
+  // would make an SDK take the key as expired.
+  'AWS_CREDENTIAL_EXPIRATION',
+  'AWS_SESSION_EXPIRATION',
   'AWS_CREDENTIAL_FILE',
   'AWS_DEFAULT_PROFILE',
   'AWS_PROFILE',

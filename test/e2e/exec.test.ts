@@ -112,7 +112,15 @@ describe('exec', () => {
   });
 
   it('--no-session gives the stored long-term key and no session variables', async () => {
-    const result = await w.run(['exec', '--no-session', 'plain', '--', 'env']);
+    // Not even those of the shell's earlier session (an `export` or direnv's
+    // leaves them, without AWS_VAULT): an SDK would take the key as expired.
+    const result = await w.run(['exec', '--no-session', 'plain', '--', 'env'], {
+      env: w.env({
+        AWS_SESSION_TOKEN: 'stale',
+        AWS_CREDENTIAL_EXPIRATION: '2020-01-01T00:00:00Z',
+        AWS_SESSION_EXPIRATION: '2020-01-01T00:00:00Z',
+      }),
+    });
     expect(result.exitCode).toBe(0);
     const env = parseEnvLines(result.stdout);
     expect(env.AWS_ACCESS_KEY_ID).toBe(plainKey.accessKeyId);
