@@ -286,6 +286,7 @@ export async function credentialsForCommand(
   const profile = resolveProfileConfig(file, name, {
     env: ctx.env,
     overrides: overridesFrom(flags),
+    debug: ctx.debug,
   });
   ctx.debug(`profile ${name}: resolved from ${profile.file}`);
   const vault = await openVault(ctx);

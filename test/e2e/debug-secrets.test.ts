@@ -73,6 +73,11 @@ mfa_process = cat ${codeFile}
       await sampler;
       expect(result.exitCode).toBe(0);
       expect(result.stderr).toContain('[debug]');
+      // How each profile of the chain resolved (README: config troubleshooting).
+      expect(result.stderr).toContain(
+        `profile ${profile}-role: read from [profile ${profile}-role]`,
+      );
+      expect(result.stderr).toContain(`profile ${profile}: read from [profile ${profile}]`);
       const childEnv = parseEnvLines(readFileSync(envFile, 'utf8'));
       const secrets = [
         user.secretAccessKey,
