@@ -4,6 +4,7 @@ import {
   findSubcommand,
   HIDDEN_BACKENDS,
   HIDDEN_PROMPTS,
+  isPromptName,
   normalizeArgv,
   PROMPT_CHOICES,
 } from './cli/argv.ts';
@@ -128,6 +129,14 @@ Examples:
         }
       }
       const globals = resolveGlobals(flags, env, home);
+      // The flag's value was checked by commander; the variable's is checked
+      // here, for every command, as the Go aws-vault checks it at start-up,
+      // not hours later when a session first needs an MFA code.
+      if (globals.prompt !== undefined && !isPromptName(globals.prompt)) {
+        throw new UserError(
+          `AWS_VAULT_PROMPT="${globals.prompt}" is not a prompt driver; use one of: ${PROMPT_CHOICES.join(', ')}`,
+        );
+      }
       debug = globals.debug;
       const ctx: Context = {
         env,

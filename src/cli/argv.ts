@@ -173,3 +173,8 @@ export const PROMPT_CHOICES: readonly string[] = [
  * and the prompt module explains what to use instead when it is asked for.
  */
 export const HIDDEN_PROMPTS: readonly string[] = ['pass', 'wincredui'];
+
+/** A name `--prompt` / `AWS_VAULT_PROMPT` accepts. */
+export function isPromptName(name: string): boolean {
+  return PROMPT_CHOICES.includes(name) || HIDDEN_PROMPTS.includes(name);
+}

@@ -30,6 +30,7 @@ import {
   GLOBAL_VALUE_OPTIONS,
   HIDDEN_BACKENDS,
   isOptionToken,
+  isPromptName,
   optionWidth,
   PROMPT_CHOICES,
   splitExecArgs,
@@ -218,6 +219,8 @@ export async function fastMain(
   if (!invocation) return undefined;
   const home = homeFrom(env);
   const globals = resolveGlobals(invocation.globals, env, home);
+  // A bad AWS_VAULT_PROMPT: the full CLI says so.
+  if (globals.prompt !== undefined && !isPromptName(globals.prompt)) return undefined;
   const ctx: Context = {
     env,
     io: lazyIo(),

@@ -52,6 +52,35 @@ describe('cli', () => {
     );
   });
 
+  it('a bad AWS_VAULT_PROMPT is refused at once by every command, as a bad --prompt is', async () => {
+    const h = home('[profile p]\n');
+    const added = await runCli(['add', '--env', 'p'], {
+      env: h.env({
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'x'.repeat(40),
+      }),
+    });
+    expect(added.exitCode, added.stderr).toBe(0);
+    const bogus = h.env({ AWS_VAULT_PROMPT: 'zenit' });
+    // exec -n is answered from the stored key alone (the fast path): no prompt is needed.
+    for (const args of [['list'], ['exec', '-n', 'p', '--', 'true'], ['export', '-n', 'p']]) {
+      const r = await runCli(args, { env: bogus });
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr).toBe(
+        `aws-vault: error: ${args[0]}: AWS_VAULT_PROMPT="zenit" is not a prompt driver; use one of: terminal, ykman, osascript, zenity, kdialog\n`,
+      );
+    }
+    // The flag wins over the variable; an empty variable is unset.
+    const flag = await runCli(['--prompt', 'terminal', 'exec', '-n', 'p', '--', 'true'], {
+      env: bogus,
+    });
+    expect(flag).toMatchObject({ exitCode: 0, stderr: '' });
+    const empty = await runCli(['exec', '-n', 'p', '--', 'true'], {
+      env: h.env({ AWS_VAULT_PROMPT: '' }),
+    });
+    expect(empty).toMatchObject({ exitCode: 0, stderr: '' });
+  });
+
   it('a malformed config names the file and line, without a stack trace', async () => {
     const h = home('[profile a]\nregion = eu-west-1\nthis is not ini\n');
     const r = await runCli(['list'], { env: h.env() });
