@@ -1,9 +1,10 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   BACKEND_CHOICES,
   findSubcommand,
   HIDDEN_BACKENDS,
   HIDDEN_PROMPTS,
+  isOptionToken,
   isPromptName,
   normalizeArgv,
   PROMPT_CHOICES,
@@ -157,6 +158,7 @@ Examples:
   for (const register of commands) register(program, host);
   addGlobalOptionsToSubcommands(program);
   addNegations(program);
+  refuseFlagsAsValues(program);
 
   // Commander's own messages (unknown flag, missing argument) in our format.
   const configure = (cmd: Command, name: string) => {
@@ -281,6 +283,26 @@ function addNegations(program: Command): void {
       const negation = `--no-${option.long.slice(2)}`;
       if (cmd.options.some((o) => o.long === negation)) continue;
       cmd.addOption(new Option(negation).hideHelp());
+    }
+  }
+}
+
+/**
+ * A value flag followed by another flag (`--region --format=json`, an empty
+ * `$REGION` in a script) is an error, as in the Go aws-vault (kingpin:
+ * "expected argument for flag"); commander would take the flag for the value.
+ */
+function refuseFlagsAsValues(program: Command): void {
+  for (const cmd of [program, ...program.commands]) {
+    for (const option of cmd.options) {
+      if (!option.required) continue;
+      const parse = option.parseArg;
+      option.argParser((value: string, previous: unknown) => {
+        if (isOptionToken(value)) {
+          throw new InvalidArgumentError(`a value was expected, not a flag`);
+        }
+        return parse === undefined ? value : parse.call(option, value, previous);
+      });
     }
   }
 }

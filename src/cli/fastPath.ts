@@ -128,7 +128,8 @@ export function parseFastInvocation(argv: string[]): FastInvocation | undefined 
     // Everything else understood here takes a value; clusters (`-nd`),
     // attached short values (`-d2h`) and unknown flags go to the full CLI.
     const value = eq > 0 ? token.slice(eq + 1) : tokens[++i];
-    if (value === undefined || value === '') return undefined;
+    // A flag where the value should be (`--region --format=json`): the full CLI refuses it.
+    if (value === undefined || value === '' || isOptionToken(value)) return undefined;
     if (name === '-d' || name === '--duration') {
       // Odd forms (fractions, bad values) get the full CLI's parsing and messages.
       const match = /^(\d+)(h|m|s)$/.exec(value);

@@ -81,6 +81,36 @@ describe('cli', () => {
     expect(empty).toMatchObject({ exitCode: 0, stderr: '' });
   });
 
+  it('a value flag followed by another flag is a usage error, not that flag taken for its value', async () => {
+    const h = home('[profile p]\n');
+    const added = await runCli(['add', '--env', 'p'], {
+      env: h.env({
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'x'.repeat(40),
+      }),
+    });
+    expect(added.exitCode, added.stderr).toBe(0);
+    // An empty $REGION in `--region $REGION --format=json`; -n eaten by --region or -t.
+    for (const [args, flag, value] of [
+      [['export', '-n', 'p', '--region', '--format=json'], '--region <region>', '--format=json'],
+      [['exec', 'p', '--region', '-n', '--', 'true'], '--region <region>', '-n'],
+      [['exec', 'p', '-t', '-n', '--', 'true'], '-t, --mfa-token <code>', '-n'],
+      [['--file-dir', '--debug', 'list'], '--file-dir <dir>', '--debug'],
+    ] as const) {
+      const r = await runCli([...args], { env: h.env() });
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(
+        `option '${flag}' argument '${value}' is invalid. a value was expected, not a flag\nusage: aws-vault `,
+      );
+    }
+    const ok = await runCli(['exec', '-n', 'p', '--region', 'eu-west-1', '--', 'env'], {
+      env: h.env(),
+    });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('AWS_REGION=eu-west-1\n');
+  });
+
   it('a malformed config names the file and line, without a stack trace', async () => {
     const h = home('[profile a]\nregion = eu-west-1\nthis is not ini\n');
     const r = await runCli(['list'], { env: h.env() });
