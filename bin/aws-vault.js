@@ -205,18 +205,29 @@ fast.fastMain(argv, process.env, { answered: save }).then(async (code) => {
   // having been written to: node:net's socket.destroy() looks at
   // process.stderr, which creates it): exit now. Returning to the event loop
   // would first run the garbage collection V8 scheduled during start-up and
-  // tear down Node's threads: several ms of CPU for nothing. Output still
-  // queued (a pipe on macOS is written asynchronously) is left to drain.
-  if (code !== undefined && streams.every((stream) => stream.writableLength === 0)) {
-    process.exit(code);
-  }
+  // tear down Node's threads: several ms of CPU for nothing.
   if (code !== undefined) {
-    process.exitCode = code;
+    exitOnceWritten(code);
     return;
   }
   // The full CLI: its modules, with Node's compile cache in the same folder,
   // in a 0700 folder of its own: Node makes its folders with the umask's mode.
   const compileCache = cacheDir === undefined ? undefined : privateFolder(join(cacheDir, 'node'));
   if (compileCache !== undefined) require('node:module').enableCompileCache?.(compileCache);
-  process.exitCode = await (await import('../dist/main.js')).main(argv);
+  // The command is done when main returns: work it no longer needs must not
+  // keep aws-vault running (a credential server's fetch still waiting for an
+  // mfa_process or an SSO sign-in when the command it served has ended).
+  exitOnceWritten(await (await import('../dist/main.js')).main(argv));
 });
+
+/**
+ * Exits with `code` once no created stream still holds output: at once when
+ * all is written; otherwise (a pipe on macOS is written asynchronously)
+ * after it drains. A reader that never reads leaves the exit to Node.
+ */
+function exitOnceWritten(code) {
+  process.exitCode = code;
+  const pending = streams.find((stream) => stream.writableLength > 0);
+  if (pending === undefined) process.exit(code);
+  pending.once('drain', () => exitOnceWritten(code));
+}

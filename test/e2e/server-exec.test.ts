@@ -1,9 +1,11 @@
 // `aws-vault exec` with a credential server, through the built binary,
 // against the local AWS endpoint: the real AWS CLI v2 as the child.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from './_runCli.ts';
 import { parseEnvLines, startExecWorld, type ExecWorld, type SeededUser } from './_exec.ts';
 
 const AWS = '/usr/bin/aws';
@@ -118,6 +120,38 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     expect(result.exitCode).toBe(3);
     const uri = readFileSync(join(dir, 'uri'), 'utf8').trim();
     await expect(get(uri)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('exits with the child when a fetch for it is still waiting (an mfa_process), and makes no late STS call', async () => {
+    const dir = join(w.home.home, 'late');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'code'), `${w.fake.mfaCode(mfaUser.userName)}\n`);
+    const config = readFileSync(w.home.configFile, 'utf8');
+    w.home.writeConfig(
+      `${config}\n[profile slowmfa]\nsource_profile = srvmfa\nmfa_serial = ${mfaUser.mfaSerial}\nmfa_process = sleep 4; cat ${dir}/code\n`,
+    );
+    try {
+      expect((await w.run(['clear'])).exitCode).toBe(0);
+      const before = w.fake.count('GetSessionToken');
+      // The child asks for credentials, does not wait for them, and exits.
+      const child = `fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN } }).catch(() => {}); setTimeout(() => process.exit(5), 500);`;
+      // Timed to aws-vault's exit, not to its pipes' end: the mfa_process left
+      // running holds the stderr it shares with aws-vault until it ends.
+      const started = Date.now();
+      const vault = spawn(
+        process.execPath,
+        [BIN, 'exec', '--lazy', '-s', 'slowmfa', '--', process.execPath, '-e', child],
+        { env: w.env(), stdio: 'ignore' },
+      );
+      const exitCode = await new Promise((resolve) => vault.once('exit', resolve));
+      expect(exitCode).toBe(5);
+      expect(Date.now() - started).toBeLessThan(3500);
+      // Past the mfa_process's end: nothing asked STS for the command that is gone.
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      expect(w.fake.count('GetSessionToken')).toBe(before);
+    } finally {
+      w.home.writeConfig(config);
+    }
   });
 
   it('--debug logs each request, never the token or a credential', async () => {
