@@ -48,6 +48,21 @@ export async function loginCommand(input: LoginInput, ctx: Context): Promise<num
     return await loginWith(input, ctx);
   } catch (error) {
     // The engine's messages name the pseudo-profile; say where the keys came from instead.
+    const aws =
+      error instanceof UserError && error.name === 'StsError'
+        ? (error as { aws?: string }).aws
+        : undefined;
+    if (
+      aws !== undefined &&
+      /^(InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClientException):/.test(aws)
+    ) {
+      // Not "the key stored for profile environment": nothing is stored, and
+      // `aws-vault add environment` would store the wrong thing.
+      throw new UserError(
+        `${FROM_ENVIRONMENT}: AWS rejected the keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (${aws}); check them, or unset them to log in with a profile (aws-vault login PROFILE)`,
+        { cause: (error as UserError).cause, exitCode: (error as UserError).exitCode },
+      );
+    }
     if (error instanceof UserError && error.message.startsWith(`profile ${ENVIRONMENT}: `)) {
       throw new UserError(
         `${FROM_ENVIRONMENT}: ${error.message.slice(`profile ${ENVIRONMENT}: `.length)}`,

@@ -180,6 +180,21 @@ region = cn-north-1
     expect(parseLogin(r.stdout).destination).toMatch(/^https:\/\/ap-southeast-2\.console/);
     expect(w.fake.calls.map((c) => c.action)).toEqual(['getSigninToken']);
 
+    // Long-term keys in the environment that AWS rejects: named as such, not
+    // as keys stored for a profile called "environment".
+    const user = w.fake.createUser('envlogin');
+    const rejected = await run(['login', '--stdout'], {
+      AWS_ACCESS_KEY_ID: user.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: `${user.secretAccessKey}x`,
+    });
+    expect(rejected.exitCode).toBe(1);
+    expect(rejected.stdout).toBe('');
+    expect(rejected.stderr).toMatch(
+      /^aws-vault: error: login: credentials from the environment: AWS rejected the keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \(SignatureDoesNotMatch: .*\); check them, or unset them/,
+    );
+    expect(rejected.stderr).not.toContain('aws-vault add');
+    expect(rejected.stderr).not.toContain(user.secretAccessKey);
+
     const none = await run(['login', '--stdout']);
     expect(none.exitCode).toBe(1);
     expect(none.stderr).toMatch(/PROFILE not provided, nor any AWS credentials in the environment/);
