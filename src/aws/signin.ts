@@ -54,7 +54,7 @@ export function federationUrl(partition: Partition, override?: string): string {
 /**
  * The console page to land on: the regional console home, or `path` (e.g.
  * `s3/home`, `/ec2/v2/home`) on the regional console, with `?region=`. A
- * path that already carries a query keeps it. Without a region, the global
+ * path that already carries a query keeps it, and a fragment stays last. Without a region, the global
  * console.
  */
 export function consoleDestination(partition: Partition, region?: string, path?: string): string {
@@ -64,8 +64,11 @@ export function consoleDestination(partition: Partition, region?: string, path?:
   }
   const base = `https://${region}.${partition.consoleDomain}`;
   const page = cleanPath === '' ? 'console/home' : cleanPath;
-  const separator = page.includes('?') ? '&' : '?';
-  return `${base}/${page}${separator}region=${encodeURIComponent(region)}`;
+  // The query goes before a fragment (`ec2/home#Instances`), or the console never sees it.
+  const hash = page.indexOf('#');
+  const [beforeHash, fragment] = hash < 0 ? [page, ''] : [page.slice(0, hash), page.slice(hash)];
+  const separator = beforeHash.includes('?') ? '&' : '?';
+  return `${base}/${beforeHash}${separator}region=${encodeURIComponent(region)}${fragment}`;
 }
 
 /** The final sign-in URL: `FEDERATION?Action=login&Issuer=aws-vault&Destination=...&SigninToken=...`. */

@@ -68,6 +68,13 @@ describe('consoleDestination', () => {
     expect(consoleDestination(aws, 'eu-west-1', 'ec2/home?x=1')).toBe(
       'https://eu-west-1.console.aws.amazon.com/ec2/home?x=1&region=eu-west-1',
     );
+    // The query before a fragment, which the browser never sends.
+    expect(consoleDestination(aws, 'eu-west-1', 'ec2/home#Instances')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Instances',
+    );
+    expect(consoleDestination(aws, 'eu-west-1', 'ec2/home?x=1#Instances:sort=name')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/ec2/home?x=1&region=eu-west-1#Instances:sort=name',
+    );
   });
   it('uses the partition console domain', () => {
     expect(consoleDestination(partitionFor('cn-north-1'), 'cn-north-1')).toBe(
