@@ -321,6 +321,7 @@ export async function credentialsForCommand(
   const deps = {
     ...engineDeps(ctx, vault, lockDir(ctx), mfaPrompt),
     ssoUseStdout: flags.stdout === true,
+    ...(options.terminalTaken !== undefined ? { terminalTaken: options.terminalTaken } : {}),
   };
   const provider = getCredentialsProvider(profile, deps);
   return {

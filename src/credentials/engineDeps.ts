@@ -56,6 +56,12 @@ export interface EngineDeps {
   mfaPrompt: MfaPrompt;
   /** `--stdout`: SSO prints its sign-in link instead of opening a browser. */
   ssoUseStdout?: boolean;
+  /**
+   * True while a credential server's command owns the terminal (`exec
+   * --server`): a `credential_process` then runs without one, so a nested
+   * prompt fails at once instead of competing with the command for input.
+   */
+  terminalTaken?: () => boolean;
   /** Overrides the lock (tests); defaults to `withLock` of src/keyring/lock.ts. */
   withLock?: WithLock;
   /**

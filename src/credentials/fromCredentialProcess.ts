@@ -8,7 +8,8 @@ import type { Credentials, CredentialsProvider } from './types.ts';
 
 /**
  * Credentials from the profile's `credential_process`: run through the
- * shell, its stderr and stdin are the user's, its stdout must be the JSON
+ * shell, its stderr and stdin are the user's (not the terminal while a
+ * credential server's command owns it), its stdout must be the JSON
  * document of the AWS CLI (`Version: 1`). The output holds secrets, so no
  * error message ever quotes it.
  */
@@ -22,10 +23,16 @@ export function fromCredentialProcess(
     deps.debug(`profile ${profile.name}: running credential_process`);
     let result;
     try {
+      const terminalTaken = deps.terminalTaken?.() === true;
+      if (terminalTaken)
+        deps.debug(
+          `profile ${profile.name}: credential_process runs without the terminal, which the command owns`,
+        );
       result = await runShellCommand(command, {
         env: deps.env,
-        inheritStdin: true,
+        inheritStdin: !terminalTaken,
         keepOwnSecrets: true,
+        withoutTerminal: terminalTaken,
       });
     } catch (error) {
       throw new UserError(`${p} could not be started: ${String(error)}`, { cause: error });

@@ -27,7 +27,13 @@ export const MAX_OUTPUT_BYTES = 1024 * 1024;
  */
 export async function runShellCommand(
   command: string,
-  options: { env: NodeJS.ProcessEnv; inheritStdin?: boolean; keepOwnSecrets?: boolean },
+  options: {
+    env: NodeJS.ProcessEnv;
+    inheritStdin?: boolean;
+    keepOwnSecrets?: boolean;
+    /** In a session of its own (setsid), so it has no controlling terminal (POSIX). */
+    withoutTerminal?: boolean;
+  },
 ): Promise<ShellCommandResult> {
   const [shell, flag] = process.platform === 'win32' ? ['cmd.exe', '/C'] : ['/bin/sh', '-c'];
   // Loaded here, not at the top: the cached path runs no command and should
@@ -39,6 +45,9 @@ export async function runShellCommand(
     const child = spawn(shell, [flag, command], {
       env: options.keepOwnSecrets === true ? options.env : withoutOwnSecrets(options.env),
       stdio: [options.inheritStdin ? 'inherit' : 'ignore', 'pipe', 'inherit'],
+      ...(options.withoutTerminal === true && process.platform !== 'win32'
+        ? { detached: true }
+        : {}),
     });
     const chunks: Buffer[] = [];
     let size = 0;

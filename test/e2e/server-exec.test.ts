@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './_runCli.ts';
+import { hasTmux, startTmux, waitFor } from '../helpers/tmux.ts';
 import { parseEnvLines, startExecWorld, type ExecWorld, type SeededUser } from './_exec.ts';
 
 const AWS = '/usr/bin/aws';
@@ -153,6 +154,47 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
       w.home.writeConfig(config);
     }
   });
+
+  it.runIf(hasTmux)(
+    'a credential_process run for the command gets no terminal: a nested prompt fails at once',
+    async () => {
+      const dir = join(w.home.home, 'cp-tty');
+      mkdirSync(dir, { recursive: true });
+      const config = readFileSync(w.home.configFile, 'utf8');
+      // A nested aws-vault that needs an MFA code (no session cached).
+      w.home.writeConfig(
+        `${config}\n[profile cpmfa]\ncredential_process = '${process.execPath}' '${BIN}' export --format=json srvmfa\n`,
+      );
+      try {
+        expect((await w.run(['clear'])).exitCode).toBe(0);
+        const child = `fetch(process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, { headers: { Authorization: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN } }).then(async (r) => require('fs').writeFileSync('${dir}/answer', r.status + ' ' + (await r.text())))`;
+        const term = startTmux(
+          w.home.home,
+          w.env(),
+          `'${process.execPath}' '${BIN}' exec --lazy -s cpmfa -- '${process.execPath}' -e "${child}"\necho "exit=$?"\nsleep 30`,
+          { width: 250, height: 50 },
+        );
+        try {
+          const screen = await waitFor(() => term.screen().includes('exit=') && term.screen());
+          expect(screen).toContain('exit=0');
+          expect(screen).not.toMatch(/Enter MFA code/);
+          const answer = readFileSync(join(dir, 'answer'), 'utf8');
+          expect(answer).toMatch(/^500 /);
+          expect(answer).toMatch(
+            /credential_process .* exited with code 1; its messages are above/,
+          );
+          // Its messages: the nested aws-vault found no terminal to ask on.
+          expect(screen.replace(/\s+/g, ' ')).toMatch(
+            /is needed but there is no terminal to ask on/,
+          );
+        } finally {
+          term.kill();
+        }
+      } finally {
+        w.home.writeConfig(config);
+      }
+    },
+  );
 
   it('--debug logs each request, never the token or a credential', async () => {
     const dir = join(w.home.home, 'debug');
