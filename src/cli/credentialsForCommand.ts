@@ -56,6 +56,9 @@ export function durationArg(value: string): number {
  */
 export function checkDuration(profile: ProfileConfig, seconds: number | undefined): void {
   if (seconds === undefined || seconds === 0) return;
+  // No STS call takes it: credential_process and SSO credentials come as
+  // they are (the Go aws-vault ignores --duration there too).
+  if (!profile.roleArn && (profile.credentialProcess || profile.ssoStartUrl)) return;
   let max: number;
   let why: string;
   if (profile.roleArn) {

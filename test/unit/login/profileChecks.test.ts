@@ -71,6 +71,17 @@ describe('--duration limits', () => {
     expect(() => checkDuration(chained, 3600)).not.toThrow();
   });
 
+  it('leaves alone a profile whose credentials no STS call makes (credential_process, SSO)', () => {
+    const process = { ...base, credentialProcess: 'x' } as ProfileConfig;
+    const sso = { ...base, ssoStartUrl: 'https://x.awsapps.com/start' } as ProfileConfig;
+    expect(() => checkDuration(process, 600)).not.toThrow();
+    expect(() => checkDuration(sso, 600)).not.toThrow();
+    // A role on top of them is assumed for --duration: checked.
+    expect(() => checkDuration({ ...role, sourceProfile: sso } as ProfileConfig, 7200)).toThrow(
+      /between 15m and 1h for profile r/,
+    );
+  });
+
   it('refuses the rest, naming the limits', () => {
     expect(() => checkDuration(base, 300)).toThrow(
       "--duration must be between 15m and 36h for profile p (AWS's limits for GetSessionToken and GetFederationToken), not 5m",
