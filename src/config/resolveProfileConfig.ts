@@ -211,7 +211,11 @@ function resolveChain(
   set('credentialProcess', str('credential_process'));
   set('webIdentityTokenFile', str('web_identity_token_file'));
   set('webIdentityTokenProcess', str('web_identity_token_process'));
-  set('endpointUrl', str('endpoint_url'));
+  const endpoint = get('endpoint_url');
+  if (endpoint) {
+    checkEndpointUrl(endpoint.value, at(endpoint));
+    config.endpointUrl = endpoint.value;
+  }
 
   // AWS_ROLE_ARN and friends describe the role being asked for, not its sources.
   const topEnv = (key: string): string | undefined => (isTopLevel ? fromEnv(key) : undefined);
@@ -413,6 +417,25 @@ function resolveSso(file: ConfigFile, config: ProfileConfig, get: Get, at: At): 
   if (roleName !== undefined) config.ssoRoleName = roleName;
 }
 
+/**
+ * An `endpoint_url` is an http:// or https:// URL, as the AWS CLI and SDKs
+ * require; anything else is named where it is written, not reported later as
+ * a failed STS call.
+ */
+function checkEndpointUrl(value: string, location: ConfigErrorLocation): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return;
+  throw new ConfigError(
+    `endpoint_url "${value}" is not an http:// or https:// URL (e.g. https://sts.eu-west-1.amazonaws.com or http://localhost:4566)`,
+    location,
+  );
+}
+
 /** `services = NAME` -> the `[services NAME]` section's per-service `endpoint_url`s. */
 function resolveEndpointsConfig(file: ConfigFile, config: ProfileConfig, get: Get, at: At): void {
   const ignore = get('ignore_configured_endpoint_urls');
@@ -436,6 +459,7 @@ function resolveEndpointsConfig(file: ConfigFile, config: ProfileConfig, get: Ge
     const url = values.endpoint_url;
     if (!url) continue;
     checkUnquoted('endpoint_url', url, location);
+    checkEndpointUrl(url, location);
     config.serviceEndpoints[service] = url;
   }
 }

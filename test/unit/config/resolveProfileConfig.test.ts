@@ -677,6 +677,34 @@ describe('resolveProfileConfig: errors', () => {
     expect(services.error.message).toBe(`${services.path}:3: services local: endpoint_url ${hint}`);
   });
 
+  it('refuses an endpoint_url that is not an http(s) URL, naming the line', () => {
+    const hint =
+      'is not an http:// or https:// URL (e.g. https://sts.eu-west-1.amazonaws.com or http://localhost:4566)';
+    for (const value of ['not a url', 'ftp://x', 'localhost:4566']) {
+      const bad = errorOf(`[profile base]\nregion = eu-west-1\nendpoint_url = ${value}\n`, 'base');
+      expect(bad.error.message).toBe(
+        `${bad.path}:3: profile base: endpoint_url "${value}" ${hint}`,
+      );
+    }
+    const inherited = errorOf('[default]\nendpoint_url = nope\n[profile p]\n', 'p');
+    expect(inherited.error.message).toBe(
+      `${inherited.path}:2: profile default: endpoint_url "nope" ${hint}`,
+    );
+    const services = errorOf(
+      '[profile s]\nservices = local\n[services local]\nsts =\n  endpoint_url = 127.0.0.1:1\n',
+      's',
+    );
+    expect(services.error.message).toBe(
+      `${services.path}:3: services local: endpoint_url "127.0.0.1:1" ${hint}`,
+    );
+    // A quoted one gets the quotes' message.
+    const quoted = errorOf('[profile q]\nendpoint_url = "http://127.0.0.1:1"\n', 'q');
+    expect(quoted.error.message).toMatch(/endpoint_url is written in quotes/);
+    expect(
+      resolve('[profile ok]\nendpoint_url = http://[::1]:4566/\n', 'ok').profile.endpointUrl,
+    ).toBe('http://[::1]:4566/');
+  });
+
   it('keeps quotes in commands and paths, and inside or on one side of a value', () => {
     const { profile } = resolve(
       `[profile p]
