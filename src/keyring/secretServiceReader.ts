@@ -24,6 +24,8 @@ const SECRETS = 'org.freedesktop.secrets';
 /** Bytes per socket read: a reply with every aws-vault secret fits in one or a few. */
 const READ_SIZE = 64 * 1024;
 export const SERVICE_PATH = '/org/freedesktop/secrets';
+/** How long a connection let go with calls unanswered waits for them (see BusConnection.close). */
+const ANSWER_GRACE_MS = 10_000;
 
 /**
  * The socket path of the session bus (`unix:path=` or, with a leading NUL,
@@ -66,6 +68,7 @@ export class BusConnection {
   #failed: ((error: Error) => void)[] = [];
   #error: Error | undefined;
   #onAuth: ((ok: boolean) => void) | undefined;
+  #closing = false;
 
   constructor(path: string) {
     // Each read lands in a buffer of its own (decoded messages keep slices
@@ -112,6 +115,7 @@ export class BusConnection {
         if (message.replySerial === undefined) continue; // signals (NameAcquired)
         this.#pending.get(message.replySerial)?.(message);
         this.#pending.delete(message.replySerial);
+        if (this.#pending.size === 0 && this.#closing) this.#socket.destroy();
       }
     } catch (error) {
       this.#fail(error as Error);
@@ -166,10 +170,20 @@ export class BusConnection {
    * process.stderr, which creates that stream. The fast path exits or
    * becomes its command first (the socket is close-on-exec), so it never
    * pays; a process that goes on (the full CLI) closes it at once.
+   *
+   * With calls still unanswered on a bus that let us in (a timeout), it
+   * waits for their replies first, up to ANSWER_GRACE_MS, without keeping the process alive:
+   * gnome-keyring-daemon (up to 50.0 at least) can abort, and come back
+   * locked, when a client leaves while its OpenSession is being handled.
    */
   close(): void {
     this.#socket.unref();
-    setTimeout(() => this.#socket.destroy(), 0).unref();
+    if (!this.#authenticated || this.#pending.size === 0 || this.#error !== undefined) {
+      setTimeout(() => this.#socket.destroy(), 0).unref();
+      return;
+    }
+    this.#closing = true;
+    setTimeout(() => this.#socket.destroy(), ANSWER_GRACE_MS).unref();
   }
 }
 

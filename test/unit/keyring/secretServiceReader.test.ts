@@ -144,7 +144,10 @@ function errorReply(serial: number, name: string, text: string): Buffer {
   return Buffer.concat([header.toBuffer(), body.toBuffer()]);
 }
 
-type FakeBehaviour = 'silent' | 'reject' | 'close' | 'error' | 'garbage';
+type FakeBehaviour = 'silent' | 'reject' | 'close' | 'error' | 'garbage' | 'slow';
+
+/** How long the 'slow' fake bus takes to answer each call. */
+const SLOW_REPLY_MS = 800;
 
 /**
  * A stand-in session bus on a unix socket that misbehaves as told once the
@@ -196,11 +199,13 @@ async function fakeBus(
         const serial = buffer.readUInt32LE(8);
         buffer = buffer.subarray(decoded.length);
         calls.push(String(serial));
-        socket.write(
-          behaviour === 'error'
+        const reply =
+          behaviour === 'error' || behaviour === 'slow'
             ? errorReply(serial, 'org.freedesktop.DBus.Error.ServiceUnknown', 'no such name')
-            : Buffer.from('X'.repeat(64)),
-        );
+            : Buffer.from('X'.repeat(64));
+        if (behaviour === 'slow') {
+          setTimeout(() => socket.writable && socket.write(reply), SLOW_REPLY_MS);
+        } else socket.write(reply);
       }
     });
   });
@@ -261,6 +266,26 @@ describe('readSecretServiceItems against a misbehaving bus', () => {
       }
     },
   );
+
+  it('after a timeout, stays connected until its calls are answered (gnome-keyring can abort when a client leaves mid-OpenSession)', async () => {
+    const bus = await fakeBus(tmp, 'slow');
+    try {
+      const start = performance.now();
+      const items = await readSecretServiceItems(
+        { DBUS_SESSION_BUS_ADDRESS: bus.address },
+        'svc',
+        200,
+      );
+      expect(items).toBeUndefined();
+      expect(performance.now() - start).toBeLessThan(SLOW_REPLY_MS - 200);
+      await bus.clientsGone();
+      // It hung up only once every call it sent had its answer.
+      expect(performance.now() - start).toBeGreaterThanOrEqual(SLOW_REPLY_MS - 10);
+      expect(bus.calls).toEqual(['1', '2', '3']);
+    } finally {
+      await bus.close();
+    }
+  });
 
   it('gives undefined after the timeout when the bus never answers', async () => {
     const bus = await fakeBus(tmp, 'silent');
