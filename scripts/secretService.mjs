@@ -131,12 +131,14 @@ function dbusSend(env, dest, path, method, ...params) {
  * Inside a private session: starts gnome-keyring-daemon (secrets only) and
  * waits, up to 15 s, until its `login` collection exists unlocked and is the
  * `default` alias (setting the alias when the daemon left it empty). Resolves
- * to `{ env, stop, output }`: the environment for the processes that use it
+ * to `{ env, stop, output, crashed }`: the environment for the processes that use it
  * (this one's, with what the daemon printed, such as GNOME_KEYRING_CONTROL,
  * and without the session marker), a function that stops the daemon, and one
  * that returns everything the daemon printed so far. Rejects with the
  * daemon's output when it is not ready in time. A daemon that exits while in
- * use is reported on stderr at once, with its output.
+ * use is reported on stderr at once, with its output, and crashed() says so
+ * afterwards. Called again in the same session, it starts a daemon on the
+ * same keyring files (unlocked with the same password).
  */
 export async function startGnomeKeyring() {
   const base = process.env[SESSION_DIR];
@@ -217,5 +219,5 @@ export async function startGnomeKeyring() {
     if (m) env[m[1]] = m[2];
   }
   delete env[SESSION_DIR];
-  return { env, stop, output: () => daemonOut };
+  return { env, stop, output: () => daemonOut, crashed: () => daemonExited && !stopping };
 }

@@ -26,18 +26,20 @@ function vitestCommand() {
 }
 
 /**
- * Runs vitest with the given env; resolves with its exit code. Vitest's JSON
+ * Runs vitest with the given env (and `files` instead of the command line's
+ * arguments, when given); resolves with its exit code and the test files
+ * that failed. Vitest's JSON
  * report is read afterwards to print one plain closing line
  * (`Tests: N passed, N failed, N skipped`). Under CI a run that executed no
  * test, or skipped any, fails: a skipped suite is a failed suite.
  */
-async function runVitest(env) {
+async function runVitest(env, files) {
   const reportDir = mkdtempSync(join(tmpdir(), 'aws-vault-test-report-'));
   const report = join(reportDir, 'report.json');
   const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
   const { code: exitCode, signal } = await runForwardingSignals(
     vitestCommand(),
-    ['run', ...reporters, ...args],
+    ['run', ...reporters, ...(files ?? args)],
     { env, cwd: root },
   );
   const code = exitCode ?? (signal ? 128 + 1 : 1);
@@ -46,7 +48,7 @@ async function runVitest(env) {
     summary = JSON.parse(readFileSync(report, 'utf8'));
   } catch {
     console.error('test: FAILED: vitest wrote no report');
-    return code === 0 ? 1 : code;
+    return { code: code === 0 ? 1 : code, failedFiles: undefined };
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
   }
@@ -57,17 +59,21 @@ async function runVitest(env) {
   ).length;
   const failed = (summary.numFailedTests ?? 0) + brokenFiles;
   const skipped = (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0);
+  const failedFiles = (summary.testResults ?? [])
+    .filter((file) => file.status === 'failed')
+    .map((file) => file.name);
   console.log(`\nTests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-  if (code !== 0) return code;
+  const result = (c) => ({ code: c, failedFiles });
+  if (code !== 0) return result(code);
   if (passed === 0) {
     console.error('test: FAILED: no test ran');
-    return 1;
+    return result(1);
   }
   if (skipped > 0 && process.env.CI === 'true') {
     console.error('test: FAILED: tests were skipped under CI (a skipped suite is a failed suite)');
-    return 1;
+    return result(1);
   }
-  return 0;
+  return result(0);
 }
 
 async function outer() {
@@ -77,7 +83,7 @@ async function outer() {
     );
     const env = { ...process.env };
     delete env.AWS_VAULT_TEST_SECRET_SERVICE;
-    process.exit(await runVitest(env));
+    process.exit((await runVitest(env)).code);
   }
   const missing = missingSecretServiceTools();
   if (missing.length > 0) {
@@ -102,10 +108,32 @@ async function inner() {
     process.exit(1);
   }
   const env = { ...keyring.env, AWS_VAULT_TEST_SECRET_SERVICE: '1' };
-  const code = await runVitest(env);
+  let { code, failedFiles } = await runVitest(env);
   // On a failed run, what gnome-keyring said (warnings, a refused prompt) may explain it.
   const said = keyring.output().trim();
   if (code !== 0 && said !== '') console.error(`\ntest: gnome-keyring-daemon said:\n${said}`);
+  // gnome-keyring-daemon (42 to 50.0 at least) can abort on a race of its own
+  // when a client leaves mid-call (a test's process killed at its timeout, a
+  // busy machine): every test that used it afterwards failed for that alone.
+  // Once, on a new daemon, the files that failed run again; anything that
+  // fails again fails the run.
+  if (code !== 0 && keyring.crashed() && failedFiles !== undefined && failedFiles.length > 0) {
+    console.error(
+      `\ntest: gnome-keyring-daemon crashed during the run (above); running the ${failedFiles.length} test file(s) that failed again, once, on a new daemon:\n  ${failedFiles.join('\n  ')}\n`,
+    );
+    try {
+      keyring = await startGnomeKeyring();
+    } catch (error) {
+      console.error(`test: FAILED: ${error.message}`);
+      process.exit(1);
+    }
+    ({ code } = await runVitest(
+      { ...keyring.env, AWS_VAULT_TEST_SECRET_SERVICE: '1' },
+      failedFiles,
+    ));
+    const again = keyring.output().trim();
+    if (code !== 0 && again !== '') console.error(`\ntest: gnome-keyring-daemon said:\n${again}`);
+  }
   await keyring.stop();
   process.exit(code);
 }
