@@ -1,7 +1,7 @@
 import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
-import { describeExit, runShellCommand } from './runShellCommand.ts';
+import { describeExit, runShellCommand, shownCommand } from './runShellCommand.ts';
 import { redactCredentials } from './redact.ts';
 import { rfc3339 } from './rfc3339.ts';
 import type { Credentials, CredentialsProvider } from './types.ts';
@@ -19,7 +19,7 @@ export function fromCredentialProcess(
 ): CredentialsProvider {
   return async () => {
     const command = profile.credentialProcess as string;
-    const p = `profile ${profile.name}: credential_process "${command}"`;
+    const p = `profile ${profile.name}: credential_process "${shownCommand(command)}"`;
     deps.debug(`profile ${profile.name}: running credential_process`);
     let result;
     try {

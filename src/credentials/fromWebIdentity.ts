@@ -2,7 +2,7 @@ import { readText } from '../keyring/fsAsync.ts';
 import type { ProfileConfig } from '../config/types.ts';
 import { UserError } from '../errors.ts';
 import type { EngineDeps } from './engineDeps.ts';
-import { describeExit, runShellCommand } from './runShellCommand.ts';
+import { describeExit, runShellCommand, shownCommand } from './runShellCommand.ts';
 import { defaultRoleSessionName } from './sessionName.ts';
 import type { CredentialsProvider } from './types.ts';
 
@@ -49,7 +49,7 @@ async function webIdentityToken(profile: ProfileConfig, deps: EngineDeps): Promi
   const result = await runShellCommand(command, { env: deps.env });
   if (result.code !== 0) {
     throw new UserError(
-      `${p}: web_identity_token_process "${command}" ${describeExit(result)}; its messages are above`,
+      `${p}: web_identity_token_process "${shownCommand(command)}" ${describeExit(result)}; its messages are above`,
     );
   }
   return result.stdout.trim();

@@ -89,3 +89,16 @@ export function describeExit(result: ShellCommandResult): string {
     ? `was killed by ${result.signal}`
     : `exited with code ${result.code ?? 'unknown'}`;
 }
+
+/**
+ * A configured command as messages show it: its program only, with `…` for
+ * the rest. The rest is the user's own config, but it may hold a token
+ * (`get-creds --token ...`), and messages end up in CI logs.
+ */
+export function shownCommand(command: string): string {
+  const text = command.trim();
+  const quoted = /^(['"])(.*?)\1/.exec(text);
+  const first = quoted?.[0] ?? (/^\S*/.exec(text)?.[0] as string);
+  const program = quoted?.[2] ?? first;
+  return text.length > first.length ? `${program} …` : program;
+}

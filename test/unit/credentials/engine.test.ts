@@ -492,6 +492,19 @@ describe('other sources', () => {
     );
   });
 
+  it('names a failed credential_process by its program, never its arguments (they may hold a token)', async () => {
+    h = harness(
+      fake,
+      () =>
+        "[profile failing]\ncredential_process = sh -c 'exit 3' --token TOKEN-ON-THE-COMMAND-LINE\n",
+    );
+    const failed = await h.credentialsFor('failing').catch((e: Error) => e);
+    expect(String(failed)).toMatch(
+      /profile failing: credential_process "sh …" exited with code 3; its messages are above$/,
+    );
+    expect(String(failed)).not.toContain('TOKEN-ON-THE-COMMAND-LINE');
+  });
+
   it('refuses expired credential_process output and stops a runaway one, caching nothing', async () => {
     h = harness(
       fake,
@@ -510,7 +523,7 @@ describe('other sources', () => {
     );
     const past = await h.credentialsFor('past').catch((e: Error) => e);
     expect(String(past)).toMatch(
-      /credential_process "cat .*past\.json" printed credentials that have already expired \(Expiration 2020-01-01T00:00:00Z\); check the command$/,
+      /credential_process "cat …" printed credentials that have already expired \(Expiration 2020-01-01T00:00:00Z\); check the command$/,
     );
     expect(String(past)).not.toContain('SECRETPAST');
     const started = Date.now();
