@@ -110,10 +110,12 @@ export function checkSessionLength(
   action: 'GetSessionToken' | 'AssumeRole',
   seconds: number,
   from: string,
+  writtenAt?: { file: string; line: number | undefined },
 ): void {
   const max = action === 'AssumeRole' ? DURATION_LIMITS.role : DURATION_LIMITS.session;
   if (seconds >= DURATION_LIMITS.min && seconds <= max) return;
   throw new ConfigError(
-    `profile ${profileName}: a ${shortDuration(seconds)} ${action} session is outside AWS's limits (${shortDuration(DURATION_LIMITS.min)} to ${shortDuration(max)}); check ${from}`,
+    `a ${shortDuration(seconds)} ${action} session is outside AWS's limits (${shortDuration(DURATION_LIMITS.min)} to ${shortDuration(max)}); check ${from}`,
+    { ...writtenAt, profile: profileName },
   );
 }

@@ -239,11 +239,13 @@ function resolveChain(
         location: at(durationSeconds),
       })
     : undefined;
+  const roleDurationOverride =
+    (overrides.duration || undefined) ?? envDuration('AWS_ASSUME_ROLE_TTL');
   config.assumeRoleDuration =
-    (overrides.duration || undefined) ??
-    envDuration('AWS_ASSUME_ROLE_TTL') ??
-    (fileRoleDuration || undefined) ??
-    DEFAULT_SESSION_DURATION;
+    roleDurationOverride ?? (fileRoleDuration || undefined) ?? DEFAULT_SESSION_DURATION;
+  if (roleDurationOverride === undefined && fileRoleDuration && durationSeconds) {
+    config.assumeRoleDurationAt = { file: file.path, line: durationSeconds.line };
+  }
   config.sessionTokenDuration =
     (overrides.duration || undefined) ??
     envDuration('AWS_SESSION_TOKEN_TTL') ??

@@ -58,6 +58,8 @@ export interface ProfileConfig {
   noSession: boolean;
   /** Duration of AssumeRole sessions: `duration_seconds`, `--duration`, `AWS_ASSUME_ROLE_TTL`, else 1h. */
   assumeRoleDuration: number;
+  /** Where `duration_seconds` is written, when assumeRoleDuration is its value (for errors). */
+  assumeRoleDurationAt?: { file: string; line: number | undefined };
   /** Duration of GetSessionToken when no role is assumed from it: `--duration`, `AWS_SESSION_TOKEN_TTL`, else 1h. */
   sessionTokenDuration: number;
   /** Duration of GetSessionToken when a role is assumed from it: `AWS_CHAINED_SESSION_TOKEN_TTL`, else 8h. */

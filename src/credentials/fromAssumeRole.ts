@@ -38,7 +38,10 @@ export function fromAssumeRole(options: AssumeRoleOptions): CredentialsProvider 
       profile.name,
       'AssumeRole',
       durationSeconds,
-      '--duration, AWS_ASSUME_ROLE_TTL and duration_seconds',
+      profile.assumeRoleDurationAt !== undefined && options.durationSeconds === undefined
+        ? 'duration_seconds'
+        : '--duration, AWS_ASSUME_ROLE_TTL and duration_seconds',
+      options.durationSeconds === undefined ? profile.assumeRoleDurationAt : undefined,
     );
     const roleSessionName = profile.roleSessionName ?? defaultRoleSessionName(deps.env);
     if (!ROLE_SESSION_NAME.test(roleSessionName)) {

@@ -64,6 +64,7 @@ source_identity = alice
       sourceIdentity: 'alice',
       noSession: false,
       assumeRoleDuration: 900,
+      assumeRoleDurationAt: { file: path, line: 8 },
       sessionTokenDuration: 3600,
       chainedSessionTokenDuration: 8 * 3600,
       federationTokenDuration: 3600,

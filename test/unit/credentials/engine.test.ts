@@ -123,6 +123,11 @@ role_arn = ${arn('reader')}
 region = eu-west-1
 source_profile = bobb
 role_arn = ${arn('reader')}
+
+[profile too-long]
+source_profile = bob
+role_arn = ${arn('reader')}
+duration_seconds = 86400
 `;
 }
 
@@ -332,6 +337,22 @@ describe('AssumeRole', () => {
       "profile alice: skipping GetSessionToken because the mfa_serial of profile other-mfa differs from profile alice's",
     );
     expect(await h.sessions.list()).toEqual([]);
+  });
+
+  it("names duration_seconds' line when it asks for a role session longer than STS allows, calling nothing", async () => {
+    await setup();
+    const error = await h.credentialsFor('too-long').catch((e: Error) => e);
+    const line = config().split('\n').indexOf('duration_seconds = 86400') + 1;
+    expect(String(error)).toBe(
+      `ConfigError: ${h.env.AWS_CONFIG_FILE}:${line}: profile too-long: a 24h AssumeRole session is outside AWS's limits (15m to 12h); check duration_seconds`,
+    );
+    expect(fake.calls.length).toBe(0);
+    // --duration (or AWS_ASSUME_ROLE_TTL) overrides it, and is what the message names then.
+    const flagged = harness(fake, config(), { AWS_ASSUME_ROLE_TTL: '13h' });
+    await flagged.credentials.set('bob', bob);
+    expect(String(await flagged.credentialsFor('too-long').catch((e: Error) => e))).toMatch(
+      /^ConfigError: profile too-long: a 13h AssumeRole session .*; check --duration, AWS_ASSUME_ROLE_TTL and duration_seconds$/,
+    );
   });
 
   it('a source_profile with no section uses its stored keys (as the Go aws-vault)', async () => {
