@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import { rfc3339 } from '../credentials/rfc3339.ts';
 import type { ConfigFile } from '../config/loadConfigFile.ts';
 import { profileOperand } from '../errors.ts';
-import { DamagedItemError } from '../keyring/backend.ts';
+import { AmbiguousItemError, DamagedItemError } from '../keyring/backend.ts';
 import type { Context } from './context.ts';
 import { loadConfig, openVault, ssoStartUrlOf } from './deps.ts';
 import type { RegisterCommand } from './host.ts';
@@ -277,11 +277,17 @@ Examples:
         const quiet =
           vault.backend.name !== 'file' || ctx.env.AWS_VAULT_FILE_PASSPHRASE !== undefined;
         let wrongPassphrase: Error | undefined;
+        const ambiguous: Error[] = [];
         const addedAt = async (name: string): Promise<Date | undefined> => {
           if ((!input.json && !quiet) || wrongPassphrase !== undefined) return undefined;
           try {
             return (await vault.credentials.get(name))?.addedAt;
           } catch (error) {
+            // Stored twice: listed (it is there), and what to do is said below.
+            if (error instanceof AmbiguousItemError) {
+              ambiguous.push(error);
+              return undefined;
+            }
             if (error instanceof Error && error.name === 'WrongPassphraseError') {
               if (input.json) throw error;
               wrongPassphrase = error;
@@ -313,6 +319,7 @@ Examples:
           oidcStartUrls: () => vault.oidcTokens.list(),
           ...io(ctx),
         });
+        for (const error of ambiguous) ctx.io.stderr.write(`aws-vault: note: ${error.message}\n`);
         if (wrongPassphrase !== undefined) {
           ctx.io.stderr.write(`aws-vault: note: key ages not shown: ${wrongPassphrase.message}\n`);
         }

@@ -81,3 +81,12 @@ export interface BackendOptions {
 export class DamagedItemError extends UserError {
   override name = 'DamagedItemError';
 }
+
+/**
+ * More than one item holds a key (two Secret Service items with the same
+ * username), and the store cannot tell which is meant: the key cannot be
+ * used, but the others can, and `list` still lists it.
+ */
+export class AmbiguousItemError extends UserError {
+  override name = 'AmbiguousItemError';
+}

@@ -1,5 +1,5 @@
 import { shellWord, UserError } from '../errors.ts';
-import type { Backend } from './backend.ts';
+import { AmbiguousItemError, type Backend } from './backend.ts';
 import {
   hasGoCollection,
   secretServiceStatus,
@@ -141,7 +141,7 @@ export class OsKeyringBackend implements Backend {
    * lookups refuse to choose between: which collections they were stored
    * with, and how to pick one.
    */
-  async #ambiguous(key: string, cause?: unknown): Promise<UserError> {
+  async #ambiguous(key: string, cause?: unknown): Promise<AmbiguousItemError> {
     const target = this.#target();
     let stored = '';
     try {
@@ -155,7 +155,7 @@ export class OsKeyringBackend implements Backend {
     } catch {
       // The count and advice stand without the details.
     }
-    return new UserError(
+    return new AmbiguousItemError(
       `secret-service backend: more than one item in the Secret Service holds "${key}"${stored}, and a command ${target === undefined ? 'without --secret-service-collection' : `with collection "${target}"`} cannot tell them apart; run it with the --secret-service-collection of the one to use, and remove the others (\`aws-vault remove\` with their setting, or in Passwords and Keys / seahorse)`,
       cause === undefined ? undefined : { cause },
     );

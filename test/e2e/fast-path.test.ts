@@ -579,6 +579,14 @@ describe.runIf(BACKEND_CASES[1]?.enabled)('secret-service, a key stored twice', 
       expect(result.stderr).toMatch(/one stored with --secret-service-collection=Login/);
       expect(result.stderr).toMatch(/one stored without --secret-service-collection/);
     }
+    // list still lists it (it is there), and says what to do about it.
+    const listed = await w.run(['list', '--credentials']);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(listed.stdout.split('\n')).toContain(p);
+    const table = await w.run(['list']);
+    expect(table.exitCode, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^${p}\\s`, 'm'));
+    expect(table.stderr).toMatch(new RegExp(`aws-vault: note: .*${refusal.source}`));
     // With the collection named, its own item is used, and can be removed.
     expect((await keyId(login())).stdout.trim()).toBe(second?.accessKeyId);
     expect((await w.run(['remove', '-f', p], { env: login() })).exitCode).toBe(0);
