@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { withoutOwnSecrets } from './redact.ts';
 
 export interface ShellCommandResult {
@@ -49,6 +50,7 @@ export async function runShellCommand(
         ? { detached: true }
         : {}),
     });
+    stopOnExit(child);
     const chunks: Buffer[] = [];
     let size = 0;
     let overflow = false;
@@ -78,6 +80,67 @@ export async function runShellCommand(
       });
     });
   });
+}
+
+/** The commands still running, stopped if aws-vault exits before they end. */
+const running = new Set<ChildProcess>();
+
+/**
+ * aws-vault can exit while a command it started still runs: `exec --server`
+ * ends with its command while a fetch for it waits on an `mfa_process` (a
+ * dialog the user would answer for nothing) or a `credential_process`. On
+ * exit, each such command gets SIGTERM, and so does what it started (the
+ * shell does not pass the signal on): on Linux every descendant, found in
+ * /proc; elsewhere its process group, when it has one of its own.
+ */
+function stopOnExit(child: ChildProcess): void {
+  if (running.size === 0 && !stopping) {
+    stopping = true;
+    process.once('exit', stopRunning);
+  }
+  running.add(child);
+  child.once('close', () => running.delete(child));
+}
+let stopping = false;
+
+function stopRunning(): void {
+  for (const child of running) {
+    const pid = child.pid;
+    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+    const targets = process.platform === 'linux' ? [...descendants(pid), pid] : [-pid, pid];
+    for (const target of targets) {
+      try {
+        process.kill(target, 'SIGTERM');
+      } catch {
+        // Gone already, or not ours to signal.
+      }
+    }
+  }
+}
+
+/** Every process below `root` (Linux, from /proc), deepest last. */
+export function descendants(root: number): number[] {
+  const { readdirSync, readFileSync } = process.getBuiltinModule('node:fs');
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  for (let i = -1; i < found.length; i++) {
+    found.push(...(children.get(i < 0 ? root : (found[i] as number)) ?? []));
+  }
+  return found;
 }
 
 /** `exited with code 2` / `was killed by SIGTERM`, for messages. */

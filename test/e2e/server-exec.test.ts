@@ -1,7 +1,7 @@
 // `aws-vault exec` with a credential server, through the built binary,
 // against the local AWS endpoint: the real AWS CLI v2 as the child.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,13 +123,13 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     await expect(get(uri)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('exits with the child when a fetch for it is still waiting (an mfa_process), and makes no late STS call', async () => {
+  it('exits with the child when a fetch for it is still waiting (an mfa_process), stops that mfa_process, and makes no late STS call', async () => {
     const dir = join(w.home.home, 'late');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'code'), `${w.fake.mfaCode(mfaUser.userName)}\n`);
     const config = readFileSync(w.home.configFile, 'utf8');
     w.home.writeConfig(
-      `${config}\n[profile slowmfa]\nsource_profile = srvmfa\nmfa_serial = ${mfaUser.mfaSerial}\nmfa_process = sleep 4; cat ${dir}/code\n`,
+      `${config}\n[profile slowmfa]\nsource_profile = srvmfa\nmfa_serial = ${mfaUser.mfaSerial}\nmfa_process = echo $$ > ${dir}/pid; sleep 4.321; cat ${dir}/code\n`,
     );
     try {
       expect((await w.run(['clear'])).exitCode).toBe(0);
@@ -147,6 +147,11 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
       const exitCode = await new Promise((resolve) => vault.once('exit', resolve));
       expect(exitCode).toBe(5);
       expect(Date.now() - started).toBeLessThan(3500);
+      // The mfa_process's shell, and the sleep it started, are stopped with it.
+      const shell = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(running(shell)).toBe(false);
+      expect(processesRunning('sleep\u00004.321\u0000')).toEqual([]);
       // Past the mfa_process's end: nothing asked STS for the command that is gone.
       await new Promise((resolve) => setTimeout(resolve, 4000));
       expect(w.fake.count('GetSessionToken')).toBe(before);
@@ -277,3 +282,27 @@ describe('exec with a credential server', { timeout: 90_000 }, () => {
     }
   });
 });
+
+/** Whether `pid` is a live process (a zombie waiting for its parent is not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The live processes whose command line is `cmdline` (NUL-separated, as /proc has it). */
+function processesRunning(cmdline: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'utf8') === cmdline;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(running);
+}
