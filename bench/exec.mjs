@@ -26,7 +26,7 @@ const BIN = join(ROOT, 'bin', 'aws-vault.js');
 /** What bench/floor-BACKEND.cjs does: the least a cached run there must. */
 const FLOOR_LABELS = {
   file: 'node:crypto + 1 file decrypt',
-  'secret-service': 'node:net + 1 bus reply',
+  'secret-service': 'pipe handle + 1 bus reply',
 };
 
 /** Runs a command to completion; resolves to [wall ms, exit code, stderr]. */

@@ -1,12 +1,32 @@
 // The least a cached run on the Secret Service must do, whatever aws-vault
-// is written like: load node:net, connect to the session bus and get one
-// reply (the answer to SASL authentication; reading items takes two more
-// round trips). bench/exec.mjs times it beside `node -e 0` and `exec`.
+// is written like: connect to the session bus over libuv's pipe handle (as
+// src/keyring/unixSocket.ts does; node:net would add its own load) and get
+// one reply (the answer to SASL authentication; reading items takes two
+// more round trips). bench/exec.mjs times it beside `node -e 0` and `exec`.
 'use strict';
-const net = require('node:net');
 const path = /(?:^|[,:])path=([^,;]+)/.exec(process.env.DBUS_SESSION_BUS_ADDRESS ?? '')?.[1];
 if (path === undefined) throw new Error('DBUS_SESSION_BUS_ADDRESS has no unix:path=');
-const socket = net.connect(path);
-const uid = Buffer.from(String(process.getuid())).toString('hex');
-socket.write(`\0AUTH EXTERNAL ${uid}\r\n`);
-socket.once('data', (reply) => process.exit(reply.toString('latin1').startsWith('OK ') ? 0 : 1));
+const { Pipe, PipeConnectWrap, constants } = process.binding('pipe_wrap');
+const { WriteWrap, streamBaseState, kReadBytesOrError, kArrayBufferOffset } =
+  process.binding('stream_wrap');
+const handle = new Pipe(constants.SOCKET);
+const connecting = new PipeConnectWrap();
+connecting.oncomplete = (status) => {
+  if (status < 0) process.exit(1);
+  handle.onread = (arrayBuffer) => {
+    const n = streamBaseState[kReadBytesOrError];
+    const reply =
+      n > 0
+        ? Buffer.from(arrayBuffer, streamBaseState[kArrayBufferOffset], n).toString('latin1')
+        : '';
+    process.exit(reply.startsWith('OK ') ? 0 : 1);
+  };
+  handle.readStart();
+  const writing = new WriteWrap();
+  writing.oncomplete = () => {};
+  const uid = Buffer.from(String(process.getuid())).toString('hex');
+  if (handle.writeBuffer(writing, Buffer.from(`\0AUTH EXTERNAL ${uid}\r\n`, 'latin1')) < 0) {
+    process.exit(1);
+  }
+};
+if (handle.connect(connecting, path) < 0) process.exit(1);

@@ -9,7 +9,6 @@
 // an unlocked collection, each key once. Anything else (no bus, a locked
 // item, a duplicate, an error, a slow reply) gives undefined and the
 // caller uses the library, which unlocks, explains and writes.
-import { connect, type Socket } from 'node:net';
 import {
   decodeMessage,
   encodeCalls,
@@ -19,10 +18,9 @@ import {
   type DbusValue,
   type DbusVariant,
 } from './dbusWire.ts';
+import { connectUnixSocket, type UnixSocket } from './unixSocket.ts';
 
 const SECRETS = 'org.freedesktop.secrets';
-/** Bytes per socket read: a reply with every aws-vault secret fits in one or a few. */
-const READ_SIZE = 64 * 1024;
 export const SERVICE_PATH = '/org/freedesktop/secrets';
 /** How long a connection let go with calls unanswered waits for them (see BusConnection.close). */
 const ANSWER_GRACE_MS = 10_000;
@@ -60,7 +58,7 @@ export function sessionBusSocket(env: NodeJS.ProcessEnv): string | undefined {
 
 /** One connection to the bus: authenticated, with calls matched to their replies. */
 export class BusConnection {
-  readonly #socket: Socket;
+  readonly #socket: UnixSocket;
   #buffer: Buffer = Buffer.alloc(0);
   #authenticated = false;
   #serial = 0;
@@ -71,22 +69,18 @@ export class BusConnection {
   #closing = false;
 
   constructor(path: string) {
-    // Each read lands in a buffer of its own (decoded messages keep slices
-    // of it) and goes straight to #receive, past node:stream's Readable
-    // machinery, which a cached run would otherwise compile and run.
-    const socket = connect({
-      path,
-      onread: {
-        buffer: () => Buffer.allocUnsafe(READ_SIZE),
-        callback: (bytes: number, buffer: Uint8Array) => {
-          this.#receive(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
-          return true; // keep reading
-        },
-      },
+    // Without node:net where Node allows (unixSocket.ts): a cached run on
+    // the Secret Service would spend a tenth of its time loading it.
+    this.#socket = connectUnixSocket(path, {
+      data: (chunk) => this.#receive(chunk),
+      error: (error) => this.#fail(error),
+      close: () => this.#fail(new Error('the session bus closed the connection')),
     });
-    this.#socket = socket;
-    socket.on('error', (error) => this.#fail(error));
-    socket.on('close', () => this.#fail(new Error('the session bus closed the connection')));
+  }
+
+  /** The transport underneath (see unixSocket.ts). */
+  get transport(): UnixSocket['kind'] {
+    return this.#socket.kind;
   }
 
   #fail(error: Error): void {
@@ -136,7 +130,7 @@ export class BusConnection {
       };
     });
     const uid = Buffer.from(String(process.getuid?.() ?? 0), 'ascii').toString('hex');
-    this.#socket.write(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`);
+    this.#socket.write(Buffer.from(`\0AUTH EXTERNAL ${uid}\r\nBEGIN\r\n`, 'latin1'));
     return ok;
   }
 
@@ -166,8 +160,9 @@ export class BusConnection {
 
   /**
    * Lets the connection go, on the next turn of the event loop: destroying
-   * a socket costs a cached run 0.5-0.8 ms, as node:net compares it with
-   * process.stderr, which creates that stream. The fast path exits or
+   * a node:net socket (the fallback transport) costs a cached run 0.5-0.8
+   * ms, as node:net compares it with process.stderr, which creates that
+   * stream. The fast path exits or
    * becomes its command first (the socket is close-on-exec), so it never
    * pays; a process that goes on (the full CLI) closes it at once.
    *

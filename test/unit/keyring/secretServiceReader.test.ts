@@ -14,6 +14,7 @@ import {
   readSecretServiceStore,
   sessionBusSocket,
 } from '../../../src/keyring/secretServiceReader.ts';
+import { useNodeNet } from '../../../src/keyring/unixSocket.ts';
 import {
   LOCK_LOGIN_COLLECTION,
   privateKeyringEnv,
@@ -241,12 +242,19 @@ async function expectHungUp(bus: { calls: string[]; clientsGone: () => Promise<v
   }
 }
 
-describe('readSecretServiceItems against a misbehaving bus', () => {
+// Over libuv's pipe handle (the default) and over node:net (where Node does
+// not give the handle quietly): the same answers (see unixSocket.ts).
+describe.each([
+  ['pipe handle', false],
+  ['node:net', true],
+])('readSecretServiceItems against a misbehaving bus, over the %s', (_, net) => {
   let tmp: string;
   beforeEach(() => {
+    useNodeNet(net);
     tmp = mkdtempSync(join(tmpdir(), 'aws-vault-fakebus-'));
   });
   afterEach(() => {
+    useNodeNet(false);
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -359,6 +367,13 @@ describe.skipIf(!secretServiceAvailable())('readSecretServiceItems (real gnome-k
     const { items, ms } = await timedRead(process.env, service);
     expect(items).toEqual(expected);
     expect(ms).toBeLessThan(FAST_MS);
+    // The same over node:net, the transport where Node keeps the pipe handle to itself.
+    useNodeNet(true);
+    try {
+      expect((await timedRead(process.env, service)).items).toEqual(expected);
+    } finally {
+      useNodeNet(false);
+    }
   });
 
   it('reads a reply larger than one socket read: 24 items of 4 KB', async () => {
