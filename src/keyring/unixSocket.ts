@@ -70,15 +70,16 @@ let cachedBindings: PipeBindings | null | undefined;
  * The pipe handle's bindings, or undefined when Node does not give them
  * quietly in the shape this file knows. process.binding is deprecated in
  * the documentation only; under --pending-deprecation (or a Node that
- * warns at run time) asking for it warns, and then the warning is held
- * back and node:net used instead: aws-vault must not print a warning about
- * itself. Asked once per process.
+ * warns at run time) asking for it warns: node:net is used then, and a
+ * warning given while asking is held back, as aws-vault must not print one
+ * about itself. Asked once per process.
  */
 function pipeBindings(): PipeBindings | undefined {
   if (cachedBindings !== undefined) return cachedBindings ?? undefined;
   cachedBindings = null;
   const binding = (process as { binding?: (name: string) => unknown }).binding;
-  if (typeof binding !== 'function') return undefined;
+  // Node wraps it in a deprecation (named `deprecated`) under --pending-deprecation.
+  if (typeof binding !== 'function' || binding.name !== 'binding') return undefined;
   const emitWarning = process.emitWarning;
   let warned = false;
   let pipe: Record<string, unknown>;
