@@ -113,6 +113,22 @@ describe.each([
     expect(rest).toEqual([['close']]);
   });
 
+  // Linux's abstract namespace (`unix:abstract=` bus addresses): a leading NUL.
+  if (process.platform === 'linux') {
+    it('connects to an abstract socket', async () => {
+      const name = `\0aws-vault-test-${process.pid}-${String(net)}`;
+      server = createServer((client) => {
+        clients.add(client);
+        client.on('data', (chunk) => client.end(`pong:${chunk.toString()}`));
+      });
+      await new Promise<void>((resolve) => server?.listen(name, resolve));
+      const { socket, events, ended } = open(name);
+      socket.write(Buffer.from('ping'));
+      await ended;
+      expect(summary(events)).toEqual({ data: 'pong:ping', rest: [['close']] });
+    });
+  }
+
   it('carries a large write and a large answer whole', async () => {
     const big = Buffer.alloc(3 * 1024 * 1024, 'a');
     let seen = 0;
