@@ -78,11 +78,6 @@ export class BusConnection {
     });
   }
 
-  /** The transport underneath (see unixSocket.ts). */
-  get transport(): UnixSocket['kind'] {
-    return this.#socket.kind;
-  }
-
   #fail(error: Error): void {
     this.#error ??= error;
     this.#onAuth?.(false);
