@@ -3,9 +3,21 @@
 // fresh network namespace (`unshare -n`) so the machine's own loopback is
 // never touched; skipped when not root or namespaces are unavailable.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
@@ -13,6 +25,103 @@ const root = resolve(import.meta.dirname, '../..');
 const bin = process.env.TEST_PROXY_BIN ?? join(root, 'bin/aws-vault.js');
 const child = join(root, 'test/e2e/server-netns-child.ts');
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0;
+const canSudo =
+  canUnshare && spawnSync('sudo', ['-V']).status === 0 && existsSync('/etc/sudoers.d');
+
+/** The full path of `cmd` on PATH. */
+function onPath(cmd: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+  if (found === '') throw new Error(`${cmd} is not on PATH`);
+  return found;
+}
+
+/** What user 65534 runs: copies nobody else can write (see unprivilegedCopy). */
+interface UnprivilegedCopy {
+  dir: string;
+  node: string;
+  child: string;
+  bin: string;
+  remove(): void;
+}
+
+/**
+ * This Node, the child script bundled into one file, and the built CLI
+ * (bin/, dist/), copied where user 65534 can read them, which the checkout
+ * may not be (a clone under /root, a 0700 temporary folder): a folder under
+ * /opt, which only root can write, so a sudoers rule naming these paths
+ * (one left behind by a killed run included) can never run what another
+ * user put there. Rules whose folder is gone are removed first.
+ */
+async function unprivilegedCopy(): Promise<UnprivilegedCopy> {
+  for (const name of readdirSync('/etc/sudoers.d')) {
+    const left = /^aws-vault-test-(awsvault-sudo-\w+)$/.exec(name);
+    if (left && !existsSync(join('/opt', left[1] ?? ''))) {
+      rmSync(join('/etc/sudoers.d', name), { force: true });
+    }
+  }
+  const dir = mkdtempSync('/opt/awsvault-sudo-');
+  chmodSync(dir, 0o755);
+  const app = join(dir, 'app');
+  mkdirSync(app);
+  for (const part of ['bin', 'dist', 'package.json']) {
+    cpSync(join(root, part), join(app, part), { recursive: true });
+  }
+  await build({
+    entryPoints: [child],
+    outfile: join(dir, 'child.mjs'),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  copyFileSync(process.execPath, join(dir, 'node'));
+  chmodSync(join(dir, 'node'), 0o755);
+  return {
+    dir,
+    node: join(dir, 'node'),
+    child: join(dir, 'child.mjs'),
+    bin: join(app, 'bin', 'aws-vault.js'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Runs the child script (`mode`) as user 65534 in a new network namespace
+ * whose loopback root brought up, with `path` as PATH; its JSON line.
+ */
+function runAsNobody(
+  copy: UnprivilegedCopy,
+  mode: string | undefined,
+  path = '/usr/bin:/bin:/usr/sbin:/sbin',
+) {
+  const run = spawnSync(
+    'unshare',
+    [
+      '-n',
+      'sh',
+      '-c',
+      'ip link set lo up && exec setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH="$CHILD_PATH" "$@"',
+      'sh',
+      copy.node,
+      copy.child,
+      copy.bin,
+      ...(mode === undefined ? [] : [mode]),
+    ],
+    {
+      cwd: copy.dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', CHILD_PATH: path },
+    },
+  );
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout);
+}
 
 describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespace)', () => {
   it('serves the SDK through the privileged proxy and leaves no alias or port behind', () => {
@@ -66,51 +175,72 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
     }
   });
 
-  it('as an unprivileged user without sudo rights: a clear error, nothing started', async () => {
-    // The checkout may sit where user 65534 cannot read (a clone under /root,
-    // a 0700 temp folder), so it gets its own readable copy: the child script
-    // bundled into one file, and this Node.
-    const dir = mkdtempSync(join(tmpdir(), 'awsvault-nonroot-'));
+  it('as an unprivileged user without sudo: a clear error, nothing started', async () => {
+    const copy = await unprivilegedCopy();
     try {
-      chmodSync(dir, 0o755);
-      await build({
-        entryPoints: [child],
-        outfile: join(dir, 'child.mjs'),
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node22',
-        logLevel: 'error',
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-      });
-      copyFileSync(process.execPath, join(dir, 'node'));
-      chmodSync(join(dir, 'node'), 0o755);
-      const run = spawnSync(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          join(dir, 'node'),
-          join(dir, 'child.mjs'),
-          bin,
-          'nonroot',
-        ],
-        { cwd: dir, encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin:/usr/sbin' } },
-      );
-      expect(run.stderr).toBe('');
-      const result = JSON.parse(run.stdout);
+      // A PATH with `ip` and no sudo, as on a machine without it.
+      const path = join(copy.dir, 'path');
+      mkdirSync(path);
+      symlinkSync(onPath('ip'), join(path, 'ip'));
+      const result = runAsNobody(copy, 'nonroot', path);
       expect(result.error).toMatch(
         /^UserError: the EC2 server needs root to serve 169\.254\.169\.254:80/,
       );
-      expect(result.error).toMatch(/you are not root and cannot run sudo/);
+      expect(result.error).toMatch(/you are not root and cannot run sudo \(not installed\)/);
       expect(result.error).toContain('--ec2-server-address 127.0.0.1:9099');
       expect(result.aliased).toBe(false);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      copy.remove();
     }
+  });
+
+  describe.skipIf(!canSudo)('through sudo -n', () => {
+    it('without a sudoers rule: sudo needs a password, said clearly, nothing started', async () => {
+      const copy = await unprivilegedCopy();
+      try {
+        const result = runAsNobody(copy, 'nonroot');
+        expect(result.error).toMatch(
+          /^UserError: the EC2 server needs root to serve 169\.254\.169\.254:80 and could not start its privileged proxy: sudo needs a password; run `sudo -v` first, or allow it without one; use --ec2-server-address 127\.0\.0\.1:9099/,
+        );
+        expect(result.aliased).toBe(false);
+      } finally {
+        copy.remove();
+      }
+    });
+
+    it("with the README's sudoers rule: an unprivileged user's SDK gets 169.254.169.254:80", async () => {
+      const copy = await unprivilegedCopy();
+      // The rule as the README shows it, for user 65534 and this copy's paths.
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const documented = /^alice ALL=\(root\) NOPASSWD: (\S+) (\S+) proxy \*$/m.exec(readme);
+      expect(documented, 'the README shows a sudoers rule for aws-vault proxy').not.toBeNull();
+      const rule = (documented?.[0] ?? '')
+        .replace(/^alice /, 'nobody ')
+        .replace(documented?.[1] ?? '', copy.node)
+        .replace(documented?.[2] ?? '', copy.bin);
+      const sudoers = join('/etc/sudoers.d', `aws-vault-test-${basename(copy.dir)}`);
+      try {
+        writeFileSync(sudoers, `${rule}\n`, { mode: 0o440 });
+        expect(spawnSync('visudo', ['-cf', sudoers], { encoding: 'utf8' }).status).toBe(0);
+        const result = runAsNobody(copy, undefined);
+        expect(result.env).toEqual({
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://169.254.169.254/',
+        });
+        expect(result.aliasWhileRunning).toBe(true);
+        expect(result.accessKeyId).toBe('ASIANETNS0000001');
+        expect(result.rebindingStatus).toBe(403);
+        expect(result.calls).toBe(1);
+        expect(result.aliasAfterClose).toBe(false);
+        const log = result.debug.join('\n');
+        // The command the README tells users to copy into their rule.
+        expect(log).toContain(`: sudo -n ${copy.node} ${copy.bin} proxy --target 127.0.0.1:`);
+        expect(log).toContain('privileged proxy stopped');
+        expect(log).not.toContain('netns-secret');
+      } finally {
+        rmSync(sudoers, { force: true });
+        copy.remove();
+      }
+    });
   });
 
   it('proxy --stop stops a Go aws-vault proxy left running, and says when there is none', () => {
