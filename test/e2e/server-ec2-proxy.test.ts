@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -50,9 +51,17 @@ interface UnprivilegedCopy {
  * may not be (a clone under /root, a 0700 temporary folder): a folder under
  * /opt, which only root can write, so a sudoers rule naming these paths
  * (one left behind by a killed run included) can never run what another
- * user put there. Rules whose folder is gone are removed first.
+ * user put there. Rules whose folder is gone are removed first, and copies
+ * an hour old.
  */
 async function unprivilegedCopy(): Promise<UnprivilegedCopy> {
+  // A killed run's copy (a Node binary, about 100 MB), once surely not in use.
+  for (const name of readdirSync('/opt')) {
+    const left = join('/opt', name);
+    if (name.startsWith('awsvault-sudo-') && statSync(left).mtimeMs < Date.now() - 3_600_000) {
+      rmSync(left, { recursive: true, force: true });
+    }
+  }
   for (const name of readdirSync('/etc/sudoers.d')) {
     const left = /^aws-vault-test-(awsvault-sudo-\w+)$/.exec(name);
     if (left && !existsSync(join('/opt', left[1] ?? ''))) {
