@@ -24,6 +24,28 @@ const SECRETS = 'org.freedesktop.secrets';
 export const SERVICE_PATH = '/org/freedesktop/secrets';
 /** How long a connection let go with calls unanswered waits for them (see BusConnection.close). */
 const ANSWER_GRACE_MS = 10_000;
+/** How often, and after how long (then twice, three times that), a call is sent again (notYetRegistered). */
+const UNREGISTERED_RETRIES = 3;
+const UNREGISTERED_RETRY_MS = 20;
+
+/**
+ * Whether `reply`, an error, says the Secret Service does not implement
+ * `call`: how gnome-keyring-daemon (42 at least) answers a method it did
+ * handle when it had not yet registered the connection as a client (its
+ * handler finds no client, logs `gkd_secret_service_get_pkcs11_session:
+ * assertion 'client' failed` and declines the call, and GDBus then says the
+ * method is not implemented). Seen on a new connection's first calls while
+ * the machine's disk was busy; the same call a few ms later succeeds. An
+ * item that is gone gets another error (no such interface), not retried.
+ */
+export function notYetRegistered(call: DbusCall, reply: DbusMessage): boolean {
+  return (
+    call.destination === 'org.freedesktop.secrets' &&
+    reply.errorName === 'org.freedesktop.DBus.Error.UnknownMethod' &&
+    typeof reply.body[0] === 'string' &&
+    reply.body[0] === `Method ${call.member} is not implemented on interface ${call.interface}`
+  );
+}
 
 /**
  * The socket path of the session bus (`unix:path=` or, with a leading NUL,
@@ -131,26 +153,46 @@ export class BusConnection {
 
   /**
    * Sends `calls` in one write; resolves to each reply's body, in order,
-   * and rejects on the first error reply.
+   * and rejects on the first error reply. A Secret Service call refused as
+   * not implemented is sent again, up to {@link UNREGISTERED_RETRIES}
+   * times (see {@link notYetRegistered}).
    */
   callAll(calls: DbusCall[]): Promise<DbusValue[][]> {
     if (this.#error) return Promise.reject(this.#error);
-    const replies = calls.map(
-      (_, index) =>
-        new Promise<DbusValue[]>((resolve, reject) => {
-          this.#failed.push(reject);
-          this.#pending.set(this.#serial + 1 + index, (message) => {
-            if (message.type === MESSAGE_TYPE.error) {
-              reject(
-                new Error(`${message.errorName ?? 'D-Bus error'}: ${String(message.body[0])}`),
-              );
-            } else resolve(message.body);
-          });
-        }),
-    );
-    this.#socket.write(encodeCalls(calls, this.#serial + 1));
+    const first = this.#serial + 1;
     this.#serial += calls.length;
+    const replies = calls.map((call, index) =>
+      this.#reply(call, first + index, UNREGISTERED_RETRIES),
+    );
+    this.#socket.write(encodeCalls(calls, first));
     return Promise.all(replies);
+  }
+
+  /** The body of the reply to `call`, sent as `serial`; an error reply rejects. */
+  #reply(call: DbusCall, serial: number, retries: number): Promise<DbusValue[]> {
+    return new Promise<DbusValue[]>((resolve, reject) => {
+      this.#failed.push(reject);
+      this.#pending.set(serial, (message) => {
+        if (message.type !== MESSAGE_TYPE.error) {
+          resolve(message.body);
+          return;
+        }
+        if (retries > 0 && notYetRegistered(call, message) && !this.#closing) {
+          const wait = UNREGISTERED_RETRY_MS * (UNREGISTERED_RETRIES - retries + 1);
+          setTimeout(() => {
+            if (this.#error !== undefined) {
+              reject(this.#error);
+              return;
+            }
+            const again = ++this.#serial;
+            this.#reply(call, again, retries - 1).then(resolve, reject);
+            this.#socket.write(encodeCalls([call], again));
+          }, wait);
+          return;
+        }
+        reject(new Error(`${message.errorName ?? 'D-Bus error'}: ${String(message.body[0])}`));
+      });
+    });
   }
 
   /**

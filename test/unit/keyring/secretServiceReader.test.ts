@@ -8,10 +8,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbusWriter, decodeMessage } from '../../../src/keyring/dbusWire.ts';
+import { DbusWriter, decodeMessage, type DbusValue } from '../../../src/keyring/dbusWire.ts';
 import {
   readSecretServiceItems,
   readSecretServiceStore,
+  secretServiceAttributes,
   sessionBusSocket,
 } from '../../../src/keyring/secretServiceReader.ts';
 import { useNodeNet } from '../../../src/keyring/unixSocket.ts';
@@ -125,6 +126,23 @@ describe('readSecretServiceItems without a usable bus', () => {
   });
 });
 
+/** A method return to the call with `serial`, with `values` of `signature` (one type each). */
+function methodReply(serial: number, signature: string, values: DbusValue[]): Buffer {
+  const body = new DbusWriter();
+  const types = signature === 'aoao' ? ['ao', 'ao'] : [signature];
+  types.forEach((type, index) => body.write(type, values[index] as DbusValue));
+  const header = new DbusWriter();
+  for (const byte of ['l'.charCodeAt(0), 2, 0, 1]) header.write('y', byte);
+  header.write('u', body.length);
+  header.write('u', 1000 + serial);
+  header.write('a(yv)', [
+    [5, { signature: 'u', value: serial }],
+    [8, { signature: 'g', value: signature }],
+  ]);
+  header.align(8);
+  return Buffer.concat([header.toBuffer(), body.toBuffer()]);
+}
+
 /**
  * An error reply to the call with `serial`, little-endian, built field by
  * field (encodeCall writes only calls).
@@ -145,7 +163,8 @@ function errorReply(serial: number, name: string, text: string): Buffer {
   return Buffer.concat([header.toBuffer(), body.toBuffer()]);
 }
 
-type FakeBehaviour = 'silent' | 'reject' | 'close' | 'error' | 'garbage' | 'slow';
+type FakeBehaviour =
+  'silent' | 'reject' | 'close' | 'error' | 'garbage' | 'slow' | 'unregistered' | 'unimplemented';
 
 /** How long the 'slow' fake bus takes to answer each call. */
 const SLOW_REPLY_MS = 800;
@@ -154,6 +173,10 @@ const SLOW_REPLY_MS = 800;
  * A stand-in session bus on a unix socket that misbehaves as told once the
  * client connects: never answers, refuses the authentication, hangs up,
  * answers every call with an error, or answers with bytes that are no message.
+ * `unregistered` answers as gnome-keyring does a client it has not yet
+ * registered: Hello, then the next call "not implemented", then every call
+ * as a search that found nothing; `unimplemented` says "not implemented" to
+ * every call but Hello.
  */
 async function fakeBus(
   dir: string,
@@ -200,10 +223,23 @@ async function fakeBus(
         const serial = buffer.readUInt32LE(8);
         buffer = buffer.subarray(decoded.length);
         calls.push(String(serial));
+        const refused =
+          (behaviour === 'unregistered' && serial === 2) ||
+          (behaviour === 'unimplemented' && serial > 1);
         const reply =
           behaviour === 'error' || behaviour === 'slow'
             ? errorReply(serial, 'org.freedesktop.DBus.Error.ServiceUnknown', 'no such name')
-            : Buffer.from('X'.repeat(64));
+            : refused
+              ? errorReply(
+                  serial,
+                  'org.freedesktop.DBus.Error.UnknownMethod',
+                  'Method SearchItems is not implemented on interface org.freedesktop.Secret.Service',
+                )
+              : behaviour === 'unregistered' || behaviour === 'unimplemented'
+                ? serial === 1
+                  ? methodReply(serial, 's', [':1.42'])
+                  : methodReply(serial, 'aoao', [[], []])
+                : Buffer.from('X'.repeat(64));
         if (behaviour === 'slow') {
           setTimeout(() => socket.writable && socket.write(reply), SLOW_REPLY_MS);
         } else socket.write(reply);
@@ -309,6 +345,60 @@ describe.each([
       expect(ms).toBeGreaterThanOrEqual(290);
       expect(ms).toBeLessThan(FAST_MS);
       await expectHungUp(bus);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
+describe.each([
+  ['pipe handle', false],
+  ['node:net', true],
+])('a Secret Service that has not yet registered the connection, over the %s', (_, net) => {
+  let tmp: string;
+  beforeEach(() => {
+    useNodeNet(net);
+    tmp = mkdtempSync(join(tmpdir(), 'aws-vault-fakebus-'));
+  });
+  afterEach(() => {
+    useNodeNet(false);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  const search = (address: string) =>
+    secretServiceAttributes(
+      { DBUS_SESSION_BUS_ADDRESS: address },
+      new Map([['service', 'aws-vault']]),
+      TIMEOUT_MS,
+    );
+
+  it('sends a call it said was not implemented again, and gets its answer', async () => {
+    const bus = await fakeBus(tmp, 'unregistered');
+    try {
+      expect(await search(bus.address)).toEqual([]);
+      // Hello, the refused SearchItems, and the same SearchItems again.
+      expect(bus.calls).toEqual(['1', '2', '3']);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('gives up after three more tries, quickly, when it keeps saying so', async () => {
+    const bus = await fakeBus(tmp, 'unimplemented');
+    try {
+      const start = performance.now();
+      expect(await search(bus.address)).toBeUndefined();
+      expect(performance.now() - start).toBeLessThan(FAST_MS);
+      expect(bus.calls).toEqual(['1', '2', '3', '4', '5']);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('does not send a call again for another error', async () => {
+    const bus = await fakeBus(tmp, 'error');
+    try {
+      expect(await search(bus.address)).toBeUndefined();
+      expect(bus.calls).toEqual(['1', '2']);
     } finally {
       await bus.close();
     }
