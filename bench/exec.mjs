@@ -9,8 +9,8 @@
 // aws-vault's own.
 // Used by bench/run.mjs; also runnable alone: `node bench/exec.mjs`.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -20,6 +20,7 @@ import {
   startGnomeKeyring,
 } from '../scripts/secretService.mjs';
 import { startFakeAws } from '../test/fakes/fakeAws.ts';
+import { benchHome } from './home.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'aws-vault.js');
@@ -110,28 +111,9 @@ export async function benchExec({
   log = (line) => console.log(line),
 } = {}) {
   const fake = await startFakeAws();
-  const home = mkdtempSync(join(tmpdir(), 'aws-vault-bench-'));
+  const { home, env, fileEnv } = benchHome('aws-vault-bench-', fake.url);
   try {
-    mkdirSync(join(home, '.aws'));
-    const config = join(home, '.aws', 'config');
-    writeFileSync(config, '[profile p]\nregion = us-east-1\n');
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_CONFIG_FILE: config,
-      AWS_ENDPOINT_URL: fake.url,
-    };
-    const backends = [
-      {
-        name: 'file',
-        env: {
-          ...env,
-          AWS_VAULT_BACKEND: 'file',
-          AWS_VAULT_FILE_DIR: join(home, '.awsvault', 'keys'),
-          AWS_VAULT_FILE_PASSPHRASE: 'bench passphrase',
-        },
-      },
-    ];
+    const backends = [{ name: 'file', env: fileEnv }];
     if (secretService.env) {
       backends.push({
         name: 'secret-service',

@@ -7,11 +7,11 @@
 // endpoint counts the STS calls behind them all.
 // Used by bench/run.mjs; also runnable alone: `node bench/server.mjs`.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startFakeAws } from '../test/fakes/fakeAws.ts';
+import { benchHome } from './home.mjs';
 
 const BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'bin', 'aws-vault.js');
 
@@ -91,20 +91,8 @@ export async function benchEcsServer({
   log = (line) => console.log(line),
 } = {}) {
   const fake = await startFakeAws();
-  const home = mkdtempSync(join(tmpdir(), 'aws-vault-bench-server-'));
+  const { home, fileEnv: env } = benchHome('aws-vault-bench-server-', fake.url);
   try {
-    mkdirSync(join(home, '.aws'));
-    const config = join(home, '.aws', 'config');
-    writeFileSync(config, '[profile p]\nregion = us-east-1\n');
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      AWS_CONFIG_FILE: config,
-      AWS_ENDPOINT_URL: fake.url,
-      AWS_VAULT_BACKEND: 'file',
-      AWS_VAULT_FILE_DIR: join(home, '.awsvault', 'keys'),
-      AWS_VAULT_FILE_PASSPHRASE: 'bench passphrase',
-    };
     const user = fake.createUser('bench');
     const add = await vault(['add', '--env', 'p'], {
       ...env,

@@ -283,7 +283,7 @@ async function expectHungUp(bus: { calls: string[]; clientsGone: () => Promise<v
 describe.each([
   ['pipe handle', false],
   ['node:net', true],
-])('readSecretServiceItems against a misbehaving bus, over the %s', (_, net) => {
+])('the reader against a misbehaving bus, over the %s', (_, net) => {
   let tmp: string;
   beforeEach(() => {
     useNodeNet(net);
@@ -349,21 +349,9 @@ describe.each([
       await bus.close();
     }
   });
-});
 
-describe.each([
-  ['pipe handle', false],
-  ['node:net', true],
-])('a Secret Service that has not yet registered the connection, over the %s', (_, net) => {
-  let tmp: string;
-  beforeEach(() => {
-    useNodeNet(net);
-    tmp = mkdtempSync(join(tmpdir(), 'aws-vault-fakebus-'));
-  });
-  afterEach(() => {
-    useNodeNet(false);
-    rmSync(tmp, { recursive: true, force: true });
-  });
+  // A search, against gnome-keyring's answer to a connection it has not yet
+  // registered (notYetRegistered) and others.
   const search = (address: string) =>
     secretServiceAttributes(
       { DBUS_SESSION_BUS_ADDRESS: address },
