@@ -100,7 +100,8 @@ export async function benchEcsServer({
       AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
     });
     if (add.code !== 0) throw new Error(`add failed: ${add.stderr.trim()}`);
-    const stsBefore = fake.calls.filter((call) => call.service === 'sts').length;
+    const stsCount = () => fake.calls.filter((call) => call.service === 'sts').length;
+    const stsBefore = stsCount();
     const run = await vault(
       ['exec', '--ecs-server', 'p', '--', process.execPath, '--input-type=module', '-e', CLIENT],
       {
@@ -113,7 +114,7 @@ export async function benchEcsServer({
     if (run.code !== 0) {
       throw new Error(`exec --ecs-server exited with code ${run.code}: ${run.stderr.trim()}`);
     }
-    const stsCalls = fake.calls.filter((call) => call.service === 'sts').length - stsBefore;
+    const stsCalls = stsCount() - stsBefore;
     const result = { ...JSON.parse(run.stdout), concurrency, stsCalls };
     log(
       `ecs server (exec --ecs-server, file backend): ${result.requests} requests at concurrency ${concurrency}: ` +

@@ -38,11 +38,10 @@ const UNREGISTERED_RETRY_MS = 20;
  * the machine's disk was busy; the same call a few ms later succeeds. An
  * item that is gone gets another error (no such interface), not retried.
  */
-export function notYetRegistered(call: DbusCall, reply: DbusMessage): boolean {
+function notYetRegistered(call: DbusCall, reply: DbusMessage): boolean {
   return (
-    call.destination === 'org.freedesktop.secrets' &&
+    call.destination === SECRETS &&
     reply.errorName === 'org.freedesktop.DBus.Error.UnknownMethod' &&
-    typeof reply.body[0] === 'string' &&
     reply.body[0] === `Method ${call.member} is not implemented on interface ${call.interface}`
   );
 }

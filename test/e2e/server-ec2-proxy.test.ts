@@ -218,11 +218,11 @@ describe.skipIf(!canUnshare)('EC2 server on 169.254.169.254:80 (network namespac
     });
 
     it("with the README's sudoers rule: an unprivileged user's SDK gets 169.254.169.254:80", async () => {
-      const copy = await unprivilegedCopy();
       // The rule as the README shows it, for user 65534 and this copy's paths.
       const readme = readFileSync(join(root, 'README.md'), 'utf8');
       const documented = /^alice ALL=\(root\) NOPASSWD: (\S+) (\S+) proxy \*$/m.exec(readme);
       expect(documented, 'the README shows a sudoers rule for aws-vault proxy').not.toBeNull();
+      const copy = await unprivilegedCopy();
       const rule = (documented?.[0] ?? '')
         .replace(/^alice /, 'nobody ')
         .replace(documented?.[1] ?? '', copy.node)

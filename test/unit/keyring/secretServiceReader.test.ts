@@ -8,7 +8,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DbusWriter, decodeMessage, type DbusValue } from '../../../src/keyring/dbusWire.ts';
+import {
+  DbusWriter,
+  decodeMessage,
+  splitSignature,
+  type DbusValue,
+} from '../../../src/keyring/dbusWire.ts';
 import {
   readSecretServiceItems,
   readSecretServiceStore,
@@ -126,16 +131,27 @@ describe('readSecretServiceItems without a usable bus', () => {
   });
 });
 
-/** A method return to the call with `serial`, with `values` of `signature` (one type each). */
-function methodReply(serial: number, signature: string, values: DbusValue[]): Buffer {
+/**
+ * A reply of `type` (2 a method return, 3 an error) to the call with
+ * `serial`, little-endian, with the header `fields` given besides the reply
+ * serial and the signature, and `values` of `signature`: built field by
+ * field (encodeCall writes only calls).
+ */
+function replyMessage(
+  type: 2 | 3,
+  serial: number,
+  fields: [number, { signature: string; value: DbusValue }][],
+  signature: string,
+  values: DbusValue[],
+): Buffer {
   const body = new DbusWriter();
-  const types = signature === 'aoao' ? ['ao', 'ao'] : [signature];
-  types.forEach((type, index) => body.write(type, values[index] as DbusValue));
+  splitSignature(signature).forEach((t, index) => body.write(t, values[index] as DbusValue));
   const header = new DbusWriter();
-  for (const byte of ['l'.charCodeAt(0), 2, 0, 1]) header.write('y', byte);
+  for (const byte of ['l'.charCodeAt(0), type, 0, 1]) header.write('y', byte);
   header.write('u', body.length);
   header.write('u', 1000 + serial);
   header.write('a(yv)', [
+    ...fields,
     [5, { signature: 'u', value: serial }],
     [8, { signature: 'g', value: signature }],
   ]);
@@ -143,24 +159,14 @@ function methodReply(serial: number, signature: string, values: DbusValue[]): Bu
   return Buffer.concat([header.toBuffer(), body.toBuffer()]);
 }
 
-/**
- * An error reply to the call with `serial`, little-endian, built field by
- * field (encodeCall writes only calls).
- */
+/** A method return to the call with `serial`, with `values` of `signature`. */
+function methodReply(serial: number, signature: string, values: DbusValue[]): Buffer {
+  return replyMessage(2, serial, [], signature, values);
+}
+
+/** An error reply `name` with `text` to the call with `serial`. */
 function errorReply(serial: number, name: string, text: string): Buffer {
-  const body = new DbusWriter();
-  body.write('s', text);
-  const header = new DbusWriter();
-  for (const byte of ['l'.charCodeAt(0), 3, 0, 1]) header.write('y', byte);
-  header.write('u', body.length);
-  header.write('u', 1000 + serial);
-  header.write('a(yv)', [
-    [4, { signature: 's', value: name }],
-    [5, { signature: 'u', value: serial }],
-    [8, { signature: 'g', value: 's' }],
-  ]);
-  header.align(8);
-  return Buffer.concat([header.toBuffer(), body.toBuffer()]);
+  return replyMessage(3, serial, [[4, { signature: 's', value: name }]], 's', [text]);
 }
 
 type FakeBehaviour =
